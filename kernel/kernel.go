@@ -37,7 +37,15 @@ type Config struct {
 	Version string
 	// SendTimeout bounds sends on ROUTER sockets; zero means 10 s.
 	SendTimeout time.Duration
+	// AllowUnsigned lets the kernel listen beyond loopback with an empty
+	// key. Without a key anyone who can reach the ports can run code, so
+	// New refuses that unless told to.
+	AllowUnsigned bool
 }
+
+// ErrUnsignedRemote is returned by New for an empty key on a non-loopback
+// address without Config.AllowUnsigned.
+var ErrUnsignedRemote = errors.New("kernel: refusing to listen beyond loopback without a key (anyone reaching the ports could run code); set a key, or allow it explicitly")
 
 // Kernel is a running Jupyter kernel. Its methods are safe for concurrent use.
 type Kernel struct {
@@ -75,6 +83,9 @@ func New(cfg Config) (*Kernel, error) {
 	}
 	if cfg.Executor == nil {
 		return nil, errors.New("kernel: no executor")
+	}
+	if cfg.Conn.Key == "" && !cfg.Conn.IsLoopback() && !cfg.AllowUnsigned {
+		return nil, fmt.Errorf("%w (ip %s)", ErrUnsignedRemote, cfg.Conn.IP)
 	}
 	signer, err := wire.NewSigner(cfg.Conn.SignatureScheme, []byte(cfg.Conn.Key))
 	if err != nil {

@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -539,6 +540,18 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := New(Config{Executor: &fakeExecutor{}}); err == nil {
 		t.Error("no connection accepted")
+	}
+	remote := *good
+	remote.IP = "0.0.0.0"
+	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}}); !errors.Is(err, ErrUnsignedRemote) {
+		t.Errorf("unsigned remote: err = %v, want ErrUnsignedRemote", err)
+	}
+	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}, AllowUnsigned: true}); err != nil {
+		t.Errorf("unsigned remote allowed explicitly: %v", err)
+	}
+	remote.Key, remote.SignatureScheme = "k", wire.SchemeHMACSHA256
+	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}}); err != nil {
+		t.Errorf("signed remote: %v", err)
 	}
 	bad := *good
 	bad.HBPort = 0

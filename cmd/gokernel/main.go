@@ -41,7 +41,7 @@ func main() {
 const usage = `gokernel is a Jupyter kernel for Go.
 
 Usage:
-  gokernel kernel [--log-level LEVEL] CONNECTION_FILE
+  gokernel kernel [--log-level LEVEL] [--allow-unsigned] CONNECTION_FILE
   gokernel install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name NAME]
   gokernel version
 
@@ -89,8 +89,9 @@ func runKernel(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gokernel kernel", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	level := fs.String("log-level", envOr("GOKERNEL_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (logs go to stderr)")
+	allowUnsigned := fs.Bool("allow-unsigned", false, "serve a connection file with an empty key on a non-loopback address (anyone reaching the ports can run code)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: gokernel kernel [--log-level LEVEL] CONNECTION_FILE\n\nServes a Jupyter kernel on the sockets named in CONNECTION_FILE.\n\n")
+		fmt.Fprint(stderr, "Usage: gokernel kernel [--log-level LEVEL] [--allow-unsigned] CONNECTION_FILE\n\nServes a Jupyter kernel on the sockets named in CONNECTION_FILE.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -135,7 +136,7 @@ func runKernel(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gokernel kernel: %v\n", err)
 		return 1
 	}
-	k, err := kernel.New(kernel.Config{Conn: conn, Executor: sup, Logger: logger, Version: versionString()})
+	k, err := kernel.New(kernel.Config{Conn: conn, Executor: sup, Logger: logger, Version: versionString(), AllowUnsigned: *allowUnsigned})
 	if err != nil {
 		sup.Close()
 		fmt.Fprintf(stderr, "gokernel kernel: %v\n", err)
