@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gokernel/gokernel/interp"
+	"github.com/gokernel/gokernel/kernel/guard"
 	"github.com/gokernel/gokernel/wire"
 )
 
@@ -37,6 +38,11 @@ type Config struct {
 	Version string
 	// SendTimeout bounds sends on ROUTER sockets; zero means 10 s.
 	SendTimeout time.Duration
+	// Guard is the transport every TCP socket is bound through, so no peer
+	// can crash or stall zmq4. Nil: New makes one. zmq4 registers
+	// transports process-wide, so a program running many kernels should
+	// share one.
+	Guard *guard.Transport
 	// AllowUnsigned lets the kernel listen beyond loopback with an empty
 	// key. Without a key anyone who can reach the ports can run code, so
 	// New refuses that unless told to.
@@ -99,6 +105,13 @@ func New(cfg Config) (*Kernel, error) {
 	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"
+	}
+	if cfg.Guard == nil {
+		g, err := guard.New(guard.Config{Logger: cfg.Logger.With("component", "guard")})
+		if err != nil {
+			return nil, fmt.Errorf("kernel: %w", err)
+		}
+		cfg.Guard = g
 	}
 	return &Kernel{
 		cfg:          cfg,
@@ -204,6 +217,10 @@ func (k *Kernel) bind(ctx context.Context) error {
 	k.stdin = newRouter(wire.Stdin, zmq4.NewRouter(ctx, opts...))
 	k.iopub = newPublisher(zmq4.NewPub(ctx, opts...), k.log.With("channel", "iopub"))
 	k.hb = zmq4.NewRep(ctx, opts...)
+	types := map[wire.Channel]zmq4.SocketType{
+		wire.Shell: zmq4.Router, wire.Control: zmq4.Router, wire.Stdin: zmq4.Router,
+		wire.IOPub: zmq4.Pub, wire.Heartbeat: zmq4.Rep,
+	}
 	socks := map[wire.Channel]zmq4.Socket{
 		wire.Shell: k.shell.sock, wire.Control: k.control.sock, wire.Stdin: k.stdin.sock,
 		wire.IOPub: k.iopub.sock, wire.Heartbeat: k.hb,
@@ -217,7 +234,11 @@ func (k *Kernel) bind(ctx context.Context) error {
 				return fmt.Errorf("kernel: bind %s: remove stale %s: %w", ch, path, err)
 			}
 		}
-		if err := socks[ch].Listen(ep); err != nil {
+		guarded, err := k.cfg.Guard.Endpoint(types[ch], ep)
+		if err != nil {
+			return fmt.Errorf("kernel: bind %s on %s: %w", ch, ep, err)
+		}
+		if err := socks[ch].Listen(guarded); err != nil {
 			return fmt.Errorf("kernel: bind %s on %s: %w", ch, ep, err)
 		}
 	}

@@ -578,3 +578,43 @@ func TestBindFailure(t *testing.T) {
 		t.Fatalf("Run = %v, want a bind error naming hb", err)
 	}
 }
+
+// TestHostilePeersDoNotBlock checks the guard sits in front of every socket:
+// with a silent TCP connection and a half greeting held open on each port, a
+// client that connects afterwards is still served.
+func TestHostilePeersDoNotBlock(t *testing.T) {
+	c, k, _ := startKernel(t, &fakeExecutor{})
+	for _, ch := range wire.Channels {
+		addr := strings.TrimPrefix(k.cfg.Conn.Endpoint(ch), "tcp://")
+		for _, junk := range [][]byte{nil, {0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f}} {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.Write(junk)
+		}
+		// A frame header claiming 2^62 bytes would crash a bare zmq4.
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Write([]byte("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x7f\x03\x00NULL"))
+	}
+	late := zmq4.NewDealer(context.Background(), zmq4.WithDialerMaxRetries(50))
+	defer late.Close()
+	if err := late.Dial(k.cfg.Conn.Endpoint(wire.Shell)); err != nil {
+		t.Fatal(err)
+	}
+	c.send(late, "kernel_info_request", map[string]any{})
+	if r := c.recv(late); r.Header.MsgType != "kernel_info_reply" {
+		t.Fatalf("late client got %q", r.Header.MsgType)
+	}
+	if err := c.hb.Send(zmq4.NewMsgString("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.hb.Recv(); err != nil {
+		t.Fatal(err)
+	}
+}

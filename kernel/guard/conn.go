@@ -110,6 +110,12 @@ func (c *conn) Write(p []byte) (int, error) {
 func (c *conn) cut(reason error) error {
 	c.once.Do(func() {
 		c.log.Debug("guard: connection cut", "remote", c.RemoteAddr().String(), "err", reason)
+		// Reset rather than close gracefully: a peer that stopped reading
+		// would leave the kernel holding our unsent data (megabytes, behind
+		// a zero window) in an orphaned socket long after the close.
+		if tc, ok := c.Conn.(interface{ SetLinger(sec int) error }); ok {
+			tc.SetLinger(0)
+		}
 		c.Conn.Close()
 	})
 	return &cutError{reason: reason}

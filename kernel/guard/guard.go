@@ -23,7 +23,6 @@ package guard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -203,9 +202,3 @@ func (e *cutError) Timeout() bool   { return false }
 func (e *cutError) Temporary() bool { return false }
 
 var _ net.Error = (*cutError)(nil)
-
-// errClosed is what Accept returns after Close, as net listeners do.
-var errClosed = net.ErrClosed
-
-// isClosed reports whether err means the listener was closed.
-func isClosed(err error) bool { return errors.Is(err, net.ErrClosed) }

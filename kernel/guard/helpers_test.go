@@ -228,8 +228,9 @@ func waitClosed(t testing.TB, c net.Conn, d time.Duration) {
 	}
 }
 
-func longHeader(size uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{flagLong}, size)
+// longHeader returns a long frame header with the given flags and size.
+func longHeader(flags byte, size uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{flags | flagLong}, size)
 }
 
 // fdCount returns the number of open file descriptors of the process, or -1
