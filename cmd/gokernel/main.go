@@ -42,7 +42,7 @@ const usage = `gokernel is a Jupyter kernel for Go.
 
 Usage:
   gokernel kernel [--log-level LEVEL] [--allow-unsigned] CONNECTION_FILE
-  gokernel install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name NAME]
+  gokernel install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT]
   gokernel version
 
 Run "gokernel COMMAND --help" for a command's flags.
