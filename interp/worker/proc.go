@@ -1,0 +1,280 @@
+package worker
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gokernel/gokernel/interp"
+)
+
+// Tuning knobs of the kernel side.
+const (
+	batchInterval = 50 * time.Millisecond // how often stream text is flushed
+	batchMax      = 64 << 10              // flush earlier when this much is buffered
+	// reportHold is how long stderr text that looks like the start of a
+	// crash report is held back, waiting for the worker to die.
+	reportHold = 500 * time.Millisecond
+	// waitDelay bounds how long, after the worker exited, its pipes may stay
+	// open (held by a grandchild) before the kernel closes them.
+	waitDelay = 2 * time.Second
+)
+
+// proc is one worker process and what serves it in the kernel process: an
+// event reader, two stream readers, a waiter and the pump, which alone calls
+// the current Output. All of them end once the process has exited and its
+// pipes are drained (or closed after waitDelay); done is closed last.
+type proc struct {
+	log    *slog.Logger
+	cmd    *exec.Cmd
+	prefix []byte // sync marker prefix
+
+	wmu  sync.Mutex
+	cmdw *os.File // commands, fd 3 in the worker
+
+	rmu     sync.Mutex
+	replies map[uint64]chan *message // by request ID
+
+	attachc chan attachment
+	ready   chan struct{} // closed by the ready event
+	life    context.Context
+	endLife context.CancelFunc // called once Wait has returned
+	drained chan struct{}      // closed when all three readers have ended
+	done    chan struct{}      // closed when everything is delivered
+	killed  atomic.Bool        // ended by the supervisor, not a crash
+
+	// Written before life ends (waitErr) or done closes (report); read after.
+	waitErr error
+	report  string
+}
+
+// attachment makes out the Output of the proc's pump. cell is the ID of the
+// execute about to be sent (0 for none) and ctx its context; note is written
+// to out's stderr first.
+type attachment struct {
+	out  interp.Output
+	ctx  context.Context
+	cell uint64
+	note string
+}
+
+// startProc starts a worker process. It does not wait for it to be ready.
+func startProc(cfg *Config, log *slog.Logger) (*proc, error) {
+	var tok [tokenLen / 2]byte
+	rand.Read(tok[:])
+	token := hex.EncodeToString(tok[:])
+
+	var files []*os.File // every pipe end, closed on failure
+	pipe := func() (r, w *os.File, err error) {
+		r, w, err = os.Pipe()
+		files = append(files, r, w)
+		return r, w, err
+	}
+	closeAll := func() {
+		for _, f := range files {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
+	cmdR, cmdW, err1 := pipe()
+	evR, evW, err2 := pipe()
+	outR, outW, err3 := pipe()
+	errR, errW, err4 := pipe()
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("worker: start: %w", err)
+	}
+
+	cmd := exec.Command(cfg.Path, cfg.Args...)
+	cmd.Env = cfg.Env
+	cmd.Dir = cfg.Dir
+	cmd.Stdout = outW
+	cmd.Stderr = errW
+	cmd.ExtraFiles = []*os.File{cmdR, evW} // fds 3 and 4
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		closeAll()
+		return nil, fmt.Errorf("worker: start: %w", err)
+	}
+	// The worker holds its ends now; ours must go so that EOF means it is gone.
+	for _, f := range []*os.File{cmdR, evW, outW, errW} {
+		f.Close()
+	}
+
+	life, endLife := context.WithCancel(context.Background())
+	p := &proc{
+		log:     log.With("pid", cmd.Process.Pid),
+		cmd:     cmd,
+		prefix:  markerPrefix(token),
+		cmdw:    cmdW,
+		replies: make(map[uint64]chan *message),
+		attachc: make(chan attachment),
+		ready:   make(chan struct{}),
+		life:    life,
+		endLife: endLife,
+		drained: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	events := make(chan *message, 16)
+	outc, errc := make(chan chunk, 16), make(chan chunk, 16)
+	go p.readEvents(evR, events)
+	go readStream(outR, stdout, p.prefix, outc)
+	go readStream(errR, stderr, p.prefix, errc)
+	go p.wait(evR, outR, errR)
+	go p.pump(events, outc, errc)
+
+	if err := p.send(&message{Kind: cmdHello, Token: token}); err != nil {
+		p.kill()
+		return nil, err
+	}
+	p.log.Debug("worker started")
+	return p, nil
+}
+
+// send writes one command to the worker.
+func (p *proc) send(m *message) error {
+	frame, err := encodeFrame(m)
+	if err != nil {
+		return err
+	}
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	if _, err := p.cmdw.Write(frame); err != nil {
+		return fmt.Errorf("worker: send %s: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// call registers a reply channel for id; the caller must call p.forget(id).
+func (p *proc) call(id uint64) <-chan *message {
+	ch := make(chan *message, 1)
+	p.rmu.Lock()
+	p.replies[id] = ch
+	p.rmu.Unlock()
+	return ch
+}
+
+func (p *proc) forget(id uint64) {
+	p.rmu.Lock()
+	delete(p.replies, id)
+	p.rmu.Unlock()
+}
+
+// resolve hands m to whoever waits for a reply to m.ID, if anyone.
+func (p *proc) resolve(m *message) {
+	p.rmu.Lock()
+	ch := p.replies[m.ID]
+	delete(p.replies, m.ID)
+	p.rmu.Unlock()
+	if ch != nil {
+		ch <- m // buffered, and resolved at most once
+	} else {
+		p.log.Debug("reply nobody waits for", "kind", m.Kind, "id", m.ID)
+	}
+}
+
+// attach makes a the pump's current Output. It fails if the pump has ended.
+func (p *proc) attach(a attachment) bool {
+	select {
+	case p.attachc <- a:
+		return true
+	case <-p.done:
+		return false
+	}
+}
+
+// alive reports whether the process has not exited yet.
+func (p *proc) alive() bool { return p.life.Err() == nil }
+
+// kill ends the process and its process group. It does not wait.
+func (p *proc) kill() {
+	p.killed.Store(true)
+	if p.alive() {
+		killGroup(p.cmd.Process)
+	}
+	// Process.Kill is safe after Wait; the group kill above is not, as the
+	// pid may be reused.
+	p.cmd.Process.Kill()
+}
+
+// waitReady waits for the worker's ready event.
+func (p *proc) waitReady(ctx context.Context) error {
+	select {
+	case <-p.ready:
+		return nil
+	case <-p.done:
+		cause, _ := crashSummary(p.report, p.waitErr)
+		return fmt.Errorf("worker: the worker process ended before it was ready: %s", cause)
+	case <-ctx.Done():
+		return fmt.Errorf("worker: waiting for the worker: %w", context.Cause(ctx))
+	}
+}
+
+// wait reaps the process, then closes the kernel's pipe ends once the
+// readers are done with them, or after waitDelay if a grandchild keeps them
+// open.
+func (p *proc) wait(files ...*os.File) {
+	p.waitErr = p.cmd.Wait()
+	p.endLife()
+	p.log.Debug("worker exited", "status", exitDescription(p.waitErr))
+	t := time.NewTimer(waitDelay)
+	select {
+	case <-p.drained:
+		t.Stop()
+	case <-t.C:
+		p.log.Warn("worker output still open after it exited; closing it")
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	p.cmdw.Close()
+}
+
+// readEvents decodes events from r. Replies and logs are handled here; events
+// ordered with the output go to the pump. A broken frame means the protocol
+// is out of step: the worker is killed.
+func (p *proc) readEvents(r *os.File, events chan<- *message) {
+	defer close(events)
+	br := bufio.NewReader(r)
+	for {
+		m, err := readMessage(br)
+		if err != nil {
+			if !isEOF(err) {
+				p.log.Error("bad event from worker; killing it", "err", err)
+				p.kill()
+			}
+			return
+		}
+		switch m.Kind {
+		case evReady:
+			select {
+			case <-p.ready:
+			default:
+				close(p.ready)
+			}
+		case evLog:
+			p.log.Info("worker log", "record", m.Text)
+		case evCompletion, evInspection:
+			p.resolve(m)
+		case evResult, evDisplay, evInputReq:
+			events <- m
+		default:
+			p.log.Warn("unexpected event from worker", "kind", m.Kind)
+		}
+	}
+}
+
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed)
+}

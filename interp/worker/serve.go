@@ -1,0 +1,382 @@
+package worker
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gokernel/gokernel/interp"
+)
+
+// Evaluator is the Go session, as the worker process serves it.
+//
+// Execute is called for one cell at a time. Complete and Inspect may be
+// called while a cell runs, from other goroutines: the session does its own
+// locking.
+type Evaluator interface {
+	// Execute runs a cell. ctx is cancelled when the kernel interrupts it.
+	Execute(ctx context.Context, req interp.ExecuteRequest) interp.ExecuteResult
+	Complete(code string, cursor int) interp.Completion
+	Inspect(code string, cursor, detail int) interp.Inspection
+}
+
+// Host is what the worker process gives the session.
+type Host struct {
+	// Stdout and Stderr are fds 1 and 2, pipes read by the kernel. Whatever
+	// is written to them reaches the front end, in order with results and
+	// displays.
+	Stdout, Stderr *os.File
+	// Stdin asks the front end for a line whenever a Read finds no buffered
+	// data. If the running cell does not allow input, or no cell runs, Read
+	// says why on Stderr and returns io.EOF. An interrupt ends the wait.
+	Stdin io.Reader
+	// Display publishes display data after the output written before it.
+	Display func(interp.DisplayData)
+	// Logger sends log records to the kernel's log.
+	Logger *slog.Logger
+}
+
+// stopGrace is how long Main lets a running cell react to cancellation when
+// the kernel goes away, before it returns anyway.
+const stopGrace = 2 * time.Second
+
+// Main serves the kernel that started this process and returns the exit code.
+// The hidden worker subcommand calls it and exits with its result:
+//
+//	os.Exit(worker.Main(session.New))
+//
+// The process must have been started by a [Supervisor]: commands on fd 3,
+// events on fd 4. Main ignores SIGINT: interrupts arrive as commands.
+func Main(newEvaluator func(Host) (Evaluator, error)) int {
+	signal.Ignore(os.Interrupt)
+	cmds, events := os.NewFile(3, "commands"), os.NewFile(4, "events")
+	for i, f := range []*os.File{cmds, events} {
+		if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+			fmt.Fprintf(os.Stderr, "gokernel worker: fd %d is not the kernel's %s pipe: the worker is started by the kernel, not by hand\n", 3+i, f.Name())
+			return 2
+		}
+	}
+	s := &server{
+		cmds:   bufio.NewReader(cmds),
+		events: events,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+	}
+	return s.serve(newEvaluator)
+}
+
+// server is the worker side of the protocol.
+type server struct {
+	cmds           *bufio.Reader
+	stdout, stderr *os.File
+	log            *slog.Logger
+	stdin          *stdinReader
+	ids            atomic.Uint64 // input request IDs
+
+	emu    sync.Mutex // serialises events, and markers with them
+	events *os.File
+	prefix []byte
+	seq    uint64
+
+	mu         sync.Mutex // guards the running cell's state
+	cell       uint64
+	cellCtx    context.Context
+	cancel     context.CancelCauseFunc
+	allowStdin bool
+}
+
+// errInterrupted is the cause of a cell context cancelled by an interrupt.
+var errInterrupted = errors.New("interrupted")
+
+func (s *server) serve(newEvaluator func(Host) (Evaluator, error)) int {
+	hello, err := readMessage(s.cmds)
+	if err == nil && hello.Kind != cmdHello {
+		err = fmt.Errorf("first command is %s, not hello", hello.Kind)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gokernel worker: %v\n", err)
+		return 2
+	}
+	s.prefix = markerPrefix(hello.Token)
+	s.log = slog.New(slog.NewTextHandler(logWriter{s}, nil))
+	s.stdin = &stdinReader{s: s, replies: make(chan *message, 1)}
+
+	ev, err := newEvaluator(Host{
+		Stdout:  s.stdout,
+		Stderr:  s.stderr,
+		Stdin:   s.stdin,
+		Display: s.display,
+		Logger:  s.log,
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gokernel worker: start the session: %v\n", err)
+		return 1
+	}
+	if err := s.emit(&message{Kind: evReady}, false); err != nil {
+		fmt.Fprintf(os.Stderr, "gokernel worker: %v\n", err)
+		return 1
+	}
+
+	// Cells run on their own goroutine, so that commands (an interrupt above
+	// all) are read while one runs. It ends when execs is closed and the
+	// last cell has returned.
+	execs := make(chan *message, 16)
+	evalDone := make(chan struct{})
+	go func() {
+		defer close(evalDone)
+		for m := range execs {
+			s.execute(ev, m)
+		}
+	}()
+
+	code := s.readCommands(ev, execs)
+	close(execs)
+	t := time.NewTimer(stopGrace)
+	defer t.Stop()
+	select {
+	case <-evalDone:
+	case <-t.C:
+		s.log.Warn("the running cell ignores cancellation; exiting anyway")
+	}
+	return code
+}
+
+// readCommands handles commands until the kernel closes fd 3 or asks to shut
+// down. Then it cancels the running cell and returns the exit code.
+func (s *server) readCommands(ev Evaluator, execs chan<- *message) int {
+	defer s.interrupt(0)
+	for {
+		m, err := readMessage(s.cmds)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0 // the kernel is gone or closed us
+			}
+			s.log.Error("bad command", "err", err)
+			fmt.Fprintf(os.Stderr, "gokernel worker: %v\n", err)
+			return 2
+		}
+		switch m.Kind {
+		case cmdExecute:
+			execs <- m
+		case cmdInterrupt:
+			s.interrupt(m.ID)
+		case cmdComplete:
+			go s.complete(ev, m) // ends when the session answers
+		case cmdInspect:
+			go s.inspect(ev, m) // ends when the session answers
+		case cmdInput:
+			s.stdin.deliver(m)
+		case cmdShutdown:
+			return 0
+		default:
+			s.log.Warn("unexpected command", "kind", m.Kind)
+		}
+	}
+}
+
+// interrupt cancels the cell with the given ID, or any cell if id is 0.
+func (s *server) interrupt(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancel != nil && (id == 0 || id == s.cell) {
+		s.cancel(errInterrupted)
+	}
+}
+
+func (s *server) execute(ev Evaluator, m *message) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	s.mu.Lock()
+	s.cell, s.cellCtx, s.cancel, s.allowStdin = m.ID, ctx, cancel, m.Execute.AllowStdin
+	s.mu.Unlock()
+
+	res := safeExecute(ctx, ev, *m.Execute)
+
+	s.mu.Lock()
+	s.cell, s.cellCtx, s.cancel, s.allowStdin = 0, nil, nil, false
+	s.mu.Unlock()
+	if ctx.Err() != nil && res.Error != nil {
+		res.Error.Name = interp.ErrNameInterrupted
+	}
+	err := s.emit(&message{Kind: evResult, ID: m.ID, Result: &res}, true)
+	if errors.Is(err, ErrFrameTooLarge) {
+		res = errorResult("ResultTooLarge", err.Error(), nil)
+		err = s.emit(&message{Kind: evResult, ID: m.ID, Result: &res}, true)
+	}
+	if err != nil {
+		s.log.Error("result not sent", "err", err)
+	}
+}
+
+// safeExecute runs a cell, turning a panic in the session itself (not in
+// user code, which the session handles) into an error result rather than a
+// lost session.
+func safeExecute(ctx context.Context, ev Evaluator, req interp.ExecuteRequest) (res interp.ExecuteResult) {
+	defer func() {
+		if v := recover(); v != nil {
+			res = errorResult("InternalError", fmt.Sprintf("the Go session failed: %v", v), []string{string(debug.Stack())})
+		}
+	}()
+	return ev.Execute(ctx, req)
+}
+
+func (s *server) complete(ev Evaluator, m *message) {
+	var c interp.Completion
+	func() {
+		defer s.recoverLog("complete")
+		c = ev.Complete(m.Code, m.Cursor)
+	}()
+	if err := s.emit(&message{Kind: evCompletion, ID: m.ID, Completion: &c}, false); err != nil {
+		s.log.Error("completion not sent", "err", err)
+	}
+}
+
+func (s *server) inspect(ev Evaluator, m *message) {
+	var in interp.Inspection
+	func() {
+		defer s.recoverLog("inspect")
+		in = ev.Inspect(m.Code, m.Cursor, m.Detail)
+	}()
+	if err := s.emit(&message{Kind: evInspection, ID: m.ID, Inspection: &in}, false); err != nil {
+		s.log.Error("inspection not sent", "err", err)
+	}
+}
+
+func (s *server) recoverLog(what string) {
+	if v := recover(); v != nil {
+		s.log.Error("session panicked", "in", what, "panic", v, "stack", string(debug.Stack()))
+	}
+}
+
+// display is Host.Display.
+func (s *server) display(d interp.DisplayData) {
+	if err := s.emit(&message{Kind: evDisplay, Display: &d}, true); err != nil {
+		fmt.Fprintf(s.stderr, "display: %v\n", err)
+	}
+}
+
+// emit sends an event. If synced, it first writes a sync marker to fds 1
+// and 2, so the kernel handles the event after the output written before.
+func (s *server) emit(m *message, synced bool) error {
+	s.emu.Lock()
+	defer s.emu.Unlock()
+	if synced {
+		s.seq++
+		mk := marker(s.prefix, s.seq)
+		// A failed write means the user closed the fd; the kernel then sees
+		// EOF on that pipe, which passes every marker.
+		s.stdout.Write(mk)
+		s.stderr.Write(mk)
+		m.Sync = s.seq
+	}
+	frame, err := encodeFrame(m)
+	if err != nil {
+		return err
+	}
+	if _, err := s.events.Write(frame); err != nil {
+		return fmt.Errorf("worker: send %s: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// cellState returns the running cell's context and whether it may read
+// stdin; ctx is nil when no cell runs.
+func (s *server) cellState() (ctx context.Context, allowStdin bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cellCtx, s.allowStdin
+}
+
+// logWriter sends each write, one slog record, as a log event.
+type logWriter struct{ s *server }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	if err := w.s.emit(&message{Kind: evLog, Text: string(p)}, false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// stdinReader is Host.Stdin.
+type stdinReader struct {
+	s       *server
+	mu      sync.Mutex // one Read at a time; guards buf
+	buf     []byte
+	pending atomic.Uint64 // the input request waiting for its reply
+	replies chan *message // capacity 1
+}
+
+func (r *stdinReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.buf) > 0 {
+		n := copy(p, r.buf)
+		r.buf = r.buf[n:]
+		return n, nil
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	ctx, allowed := r.s.cellState()
+	switch {
+	case ctx == nil:
+		fmt.Fprintln(r.s.stderr, "stdin: no cell is running, so there is no input to read")
+		return 0, io.EOF
+	case !allowed:
+		fmt.Fprintln(r.s.stderr, "stdin: this cell cannot read input: the front end does not allow it (allow_stdin is false)")
+		return 0, io.EOF
+	}
+
+	select {
+	case <-r.replies: // a stale reply left over from an abandoned request
+	default:
+	}
+	id := r.s.ids.Add(1)
+	r.pending.Store(id)
+	defer r.pending.Store(0)
+	if err := r.s.emit(&message{Kind: evInputReq, ID: id}, true); err != nil {
+		return 0, fmt.Errorf("stdin: %w", err)
+	}
+	for {
+		select {
+		case m := <-r.replies:
+			if m.ID != id {
+				continue // a reply to an earlier, abandoned request
+			}
+			switch {
+			case m.NoStdin:
+				fmt.Fprintf(r.s.stderr, "stdin: %s\n", m.Err)
+				return 0, io.EOF
+			case m.Err != "":
+				return 0, fmt.Errorf("stdin: %s", m.Err)
+			}
+			r.buf = []byte(m.Text)
+			n := copy(p, r.buf)
+			r.buf = r.buf[n:]
+			return n, nil
+		case <-ctx.Done():
+			return 0, fmt.Errorf("stdin: %w", context.Cause(ctx))
+		}
+	}
+}
+
+// deliver hands an input reply to the Read waiting for it; a reply nobody
+// waits for any more is dropped.
+func (r *stdinReader) deliver(m *message) {
+	if m.ID == 0 || r.pending.Load() != m.ID {
+		return
+	}
+	select {
+	case r.replies <- m:
+	default:
+	}
+}

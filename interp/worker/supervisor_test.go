@@ -1,0 +1,413 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gokernel/gokernel/interp"
+)
+
+func TestExecute(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	tests := []struct {
+		code, want, stdout, stderr string
+	}{
+		{code: "value 42", want: "42"},
+		{code: "print hello\nvalue done", want: "done", stdout: "hello\n"},
+		{code: "printerr oops", want: "", stderr: "oops\n"},
+		{code: "error bad thing", want: "TestError: bad thing"},
+		{code: "print héllo, 世界", stdout: "héllo, 世界\n"},
+		{code: "set x 1\nget x", want: "1"},
+		{code: "get x", want: "1"}, // state survives between cells
+	}
+	for _, tt := range tests {
+		res, r := run(t, s, tt.code)
+		if got := value(res); got != tt.want {
+			t.Errorf("%q: result %q, want %q", tt.code, got, tt.want)
+		}
+		if got := r.text("stdout"); got != tt.stdout {
+			t.Errorf("%q: stdout %q, want %q", tt.code, got, tt.stdout)
+		}
+		if got := r.text("stderr"); got != tt.stderr {
+			t.Errorf("%q: stderr %q, want %q", tt.code, got, tt.stderr)
+		}
+	}
+}
+
+func TestOrdering(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	for i := range 20 { // ordering bugs are races: try more than once
+		res, r := run(t, s, "print a\ndisplay D1\nprinterr b\ndisplay D2\nprint c\nvalue v")
+		if value(res) != "v" {
+			t.Fatalf("result %q", value(res))
+		}
+		want := []entry{{"stdout", "a\n"}, {"display", "D1"}, {"stderr", "b\n"}, {"display", "D2"}, {"stdout", "c\n"}}
+		if got := r.snapshot(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("run %d: output %v, want %v", i, got, want)
+		}
+	}
+}
+
+func TestLateOutput(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	res, first := run(t, s, "late afterwards 100ms\nprint now")
+	if res.Error != nil {
+		t.Fatal(value(res))
+	}
+	waitFor(t, "late output in the first cell's output", func() bool {
+		return first.text("stdout") == "now\nafterwards\n"
+	})
+	_, second := run(t, s, "late again 300ms")
+	_, third := run(t, s, "print third")
+	waitFor(t, "late output in the last cell's output", func() bool {
+		return third.text("stdout") == "third\nagain\n"
+	})
+	if got := second.text("stdout"); got != "" {
+		t.Errorf("second cell got %q; its late output belongs to the cell running when it arrives", got)
+	}
+}
+
+func TestManyLines(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	const n = 200_000
+	res, r := run(t, s, "lines "+strconv.Itoa(n)+"\nvalue end")
+	if value(res) != "end" {
+		t.Fatalf("result %q", value(res))
+	}
+	var want strings.Builder
+	for i := range n {
+		fmt.Fprintf(&want, "line %d ü\n", i)
+	}
+	if got := r.text("stdout"); got != want.String() {
+		t.Fatalf("stdout: %d bytes, want %d; intact prefix %d", len(got), want.Len(), commonPrefix(got, want.String()))
+	}
+	if r.streams > n/100 {
+		t.Errorf("%d Stream calls for %d lines: not batched", r.streams, n)
+	}
+	for _, e := range r.snapshot() {
+		if !strings.HasPrefix(e.text, "line ") || strings.ContainsRune(e.text, '\uFFFD') {
+			t.Errorf("entry starts with %.20q", e.text)
+		}
+	}
+}
+
+func commonPrefix(a, b string) int {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	return i
+}
+
+func TestInterrupt(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.InterruptGrace = 300 * time.Millisecond
+	s := newTestSupervisor(t, cfg)
+	tests := []struct {
+		name, code string
+		stateKept  bool
+		want       string
+	}{
+		{"cooperative", "print started\nsleep 1m", true, "interrupted"},
+		{"ignored", "print started\nspin", false, "restarted; variables from earlier cells are gone"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run(t, s, "set x kept")
+			pid := workerPid(t, s)
+			ctx, cancel := context.WithCancel(context.Background())
+			r := &recorder{}
+			done := make(chan interp.ExecuteResult)
+			go func() { done <- s.Execute(ctx, interp.ExecuteRequest{Code: tt.code}, r) }()
+			waitFor(t, "the cell to start", func() bool { return r.text("stdout") == "started\n" })
+			start := time.Now()
+			cancel()
+			res := <-done
+			if res.Error == nil || res.Error.Name != interp.ErrNameInterrupted {
+				t.Fatalf("result %q, want an %s error", value(res), interp.ErrNameInterrupted)
+			}
+			if !strings.Contains(res.Error.Value, tt.want) {
+				t.Errorf("value %q, want it to mention %q", res.Error.Value, tt.want)
+			}
+			if d := time.Since(start); d > cfg.InterruptGrace+2*time.Second {
+				t.Errorf("interrupt took %v", d)
+			}
+			res, _ = run(t, s, "get x")
+			if kept := value(res) == "kept"; kept != tt.stateKept {
+				t.Errorf("after interrupt: get x = %q; state kept %v, want %v", value(res), kept, tt.stateKept)
+			}
+			if samePid := workerPid(t, s) == pid; samePid != tt.stateKept {
+				t.Errorf("same worker %v, want %v", samePid, tt.stateKept)
+			}
+		})
+	}
+}
+
+func TestCrash(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	tests := []struct {
+		code, cause string
+		traceback   bool
+	}{
+		{"panic-goroutine goroutine boom", "panic: goroutine boom", true},
+		{"printerr last words\nexit 3", "exit status 3", false},
+		{"stackoverflow", "fatal error: stack overflow", true},
+		{"mapwrite", "fatal error: concurrent map writes", true},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Fields(tt.code)[0], func(t *testing.T) {
+			run(t, s, "set x 1")
+			pid := workerPid(t, s)
+			res, r := run(t, s, tt.code)
+			if res.Error == nil || res.Error.Name != interp.ErrNameSessionLost {
+				t.Fatalf("result %q, want a %s error", value(res), interp.ErrNameSessionLost)
+			}
+			if !strings.Contains(res.Error.Value, tt.cause) || !strings.Contains(res.Error.Value, "variables from earlier cells are gone") {
+				t.Errorf("value %q, want the cause %q and that state is lost", res.Error.Value, tt.cause)
+			}
+			tb := res.Error.Traceback
+			if tt.traceback && (!slices.Contains(tb, tt.cause) || !slices.ContainsFunc(tb, func(l string) bool { return strings.HasPrefix(l, "goroutine ") })) {
+				t.Errorf("traceback %q, want the runtime's report: its cause and a goroutine", tb)
+			}
+			if len(tb) > maxTraceLines+1 {
+				t.Errorf("traceback has %d lines", len(tb))
+			}
+			if strings.Contains(r.text("stderr"), tt.cause) {
+				t.Errorf("the runtime's report leaked into stderr: %q", r.text("stderr"))
+			}
+			if strings.Contains(tt.code, "last words") && r.text("stderr") != "last words\n" {
+				t.Errorf("stderr %q, want the worker's last words", r.text("stderr"))
+			}
+			if res, _ := run(t, s, "get x"); res.Error == nil {
+				t.Errorf("get x = %q after a crash, want undefined", value(res))
+			}
+			if workerPid(t, s) == pid {
+				t.Errorf("still the same worker")
+			}
+		})
+	}
+}
+
+func TestCrashWhileIdle(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	run(t, s, "set x 1")
+	res, r := run(t, s, "panic-later idle boom")
+	if res.Error != nil {
+		t.Fatal(value(res))
+	}
+	waitFor(t, "the crash report in the last cell's stderr", func() bool {
+		return strings.Contains(r.text("stderr"), "stopped between cells (panic: idle boom)")
+	})
+	res, r = run(t, s, "get x")
+	if res.Error == nil {
+		t.Errorf("get x = %q, want undefined", value(res))
+	}
+	if !strings.Contains(r.text("stderr"), "variables from earlier cells are gone") {
+		t.Errorf("stderr %q, want a note that state was lost", r.text("stderr"))
+	}
+	if res, r = run(t, s, "value ok"); value(res) != "ok" || r.text("stderr") != "" {
+		t.Errorf("next cell: %q, stderr %q", value(res), r.text("stderr"))
+	}
+}
+
+func TestRestart(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	run(t, s, "set x 1")
+	pid := workerPid(t, s)
+	if err := s.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := run(t, s, "get x"); res.Error == nil {
+		t.Errorf("get x = %q after Restart", value(res))
+	}
+	if workerPid(t, s) == pid {
+		t.Error("Restart kept the worker")
+	}
+	if alive(pid) {
+		t.Errorf("old worker %d still running", pid)
+	}
+}
+
+func TestClose(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	pid := workerPid(t, s)
+	res, _ := run(t, s, "child")
+	child, err := strconv.Atoi(value(res))
+	if err != nil {
+		t.Fatalf("child: %s", value(res))
+	}
+	s.mu.Lock()
+	spare := s.spare.cmd.Process.Pid
+	s.mu.Unlock()
+	for range 2 {
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []int{pid, spare} {
+		if alive(p) {
+			t.Errorf("worker %d outlived Close", p)
+		}
+	}
+	// The grandchild is not ours to reap (init is), so wait for its death.
+	waitFor(t, "the worker's child to die", func() bool { return !alive(child) })
+
+	if res, _ := run(t, s, "value 1"); res.Error == nil || !strings.Contains(res.Error.Value, "closed") {
+		t.Errorf("Execute after Close: %q", value(res))
+	}
+	if _, err := s.Complete(context.Background(), "x", 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("Complete after Close: %v", err)
+	}
+	if err := s.Restart(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Restart after Close: %v", err)
+	}
+}
+
+func TestInput(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	tests := []struct {
+		name       string
+		allowStdin bool
+		input      func(context.Context, string) (string, error)
+		want       string
+		stderr     string
+		asked      int
+	}{
+		{"reply", true, func(context.Context, string) (string, error) { return "hello", nil }, "got hello\n", "", 1},
+		{"not allowed", false, nil, "TestError: read: EOF", "allow_stdin is false", 0},
+		{"front end refuses", true, nil, "TestError: read: EOF", "does not accept input", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recorder{input: tt.input}
+			res := s.Execute(context.Background(), interp.ExecuteRequest{Code: "print before\nread", AllowStdin: tt.allowStdin}, r)
+			if value(res) != tt.want {
+				t.Errorf("result %q, want %q", value(res), tt.want)
+			}
+			if !strings.Contains(r.text("stderr"), tt.stderr) {
+				t.Errorf("stderr %q, want %q", r.text("stderr"), tt.stderr)
+			}
+			if r.asked != tt.asked {
+				t.Errorf("asked %d times, want %d", r.asked, tt.asked)
+			}
+			if got := r.snapshot(); len(got) == 0 || got[0] != (entry{"stdout", "before\n"}) {
+				t.Errorf("output %v, want stdout first", got)
+			}
+		})
+	}
+
+	t.Run("interrupted", func(t *testing.T) {
+		run(t, s, "set x kept")
+		ctx, cancel := context.WithCancel(context.Background())
+		r := &recorder{input: func(ctx context.Context, _ string) (string, error) {
+			cancel() // the user interrupts while the front end asks
+			<-ctx.Done()
+			return "", ctx.Err()
+		}}
+		res := s.Execute(ctx, interp.ExecuteRequest{Code: "read", AllowStdin: true}, r)
+		if res.Error == nil || res.Error.Name != interp.ErrNameInterrupted {
+			t.Fatalf("result %q, want interrupted", value(res))
+		}
+		if res, _ := run(t, s, "get x"); value(res) != "kept" {
+			t.Errorf("state lost: %q", value(res))
+		}
+	})
+}
+
+func TestCompleteInspect(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	ctx := context.Background()
+
+	// Both are answered while a cell runs.
+	r := &recorder{}
+	cellCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Execute(cellCtx, interp.ExecuteRequest{Code: "print started\nsleep 1m"}, r)
+	}()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the cell to start", func() bool { return r.text("stdout") != "" })
+
+	c, err := s.Complete(ctx, "fmt.Pr", 6)
+	if err != nil || len(c.Matches) != 1 || c.Matches[0] != "fmt.Pr!" || c.CursorEnd != 6 {
+		t.Errorf("Complete = %+v, %v", c, err)
+	}
+	in, err := s.Inspect(ctx, "x", 1, 1)
+	if err != nil || !in.Found || in.Data["text/plain"] != "x@1/1" {
+		t.Errorf("Inspect = %+v, %v", in, err)
+	}
+	expired, stop := context.WithTimeout(ctx, 0)
+	defer stop()
+	if _, err := s.Complete(expired, "x", 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Complete with an expired context: %v", err)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := New(ctx, Config{}); err == nil {
+		t.Error("New with no Path succeeded")
+	}
+	cfg := testConfig(t)
+	cfg.Path = "/nonexistent/gokernel"
+	if _, err := New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "worker: start") {
+		t.Errorf("New with a bad Path: %v", err)
+	}
+	cfg = testConfig(t)
+	cfg.Env = append(os.Environ(), workerEnv+"=fail")
+	if _, err := New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "exit status 1") {
+		t.Errorf("New with a failing session: %v", err)
+	}
+}
+
+func TestMainByHand(t *testing.T) {
+	// Started without the kernel's pipes, the worker says so and fails.
+	cmd := testCmd(t)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "started by the kernel") {
+		t.Errorf("worker by hand: %v, %q", err, out)
+	}
+}
+
+func BenchmarkExecute(b *testing.B) {
+	s := newTestSupervisor(b, testConfig(b))
+	r := &recorder{}
+	for b.Loop() {
+		if res := s.Execute(context.Background(), interp.ExecuteRequest{Code: "value 1"}, r); res.Error != nil {
+			b.Fatal(value(res))
+		}
+	}
+}
+
+// BenchmarkCrashRecovery measures from a cell that kills the worker to the
+// next cell's result.
+func BenchmarkCrashRecovery(b *testing.B) {
+	s := newTestSupervisor(b, testConfig(b))
+	r := &recorder{}
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		// Let the spare get ready, as it would between cells.
+		s.mu.Lock()
+		spare := s.spare
+		s.mu.Unlock()
+		if err := spare.waitReady(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if res := s.Execute(ctx, interp.ExecuteRequest{Code: "exit 3"}, r); res.Error == nil {
+			b.Fatal("no crash")
+		}
+		if res := s.Execute(ctx, interp.ExecuteRequest{Code: "value 1"}, r); res.Error != nil {
+			b.Fatal(value(res))
+		}
+	}
+}

@@ -1,0 +1,15 @@
+//go:build !unix
+
+package worker
+
+import (
+	"os"
+	"syscall"
+)
+
+// sysProcAttr has nothing to add where there are no process groups. (On
+// Windows, exec.Cmd does not support ExtraFiles, so New fails there.)
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// killGroup kills the worker process.
+func killGroup(p *os.Process) { p.Kill() }
