@@ -123,7 +123,7 @@ func (o *cellOutput) Stream(name, text string) {
 	if o.silent || text == "" {
 		return
 	}
-	o.k.publish("stream", o.parent, map[string]any{"name": name, "text": text})
+	o.k.iopub.publishStream(o.parent, name, text)
 }
 
 func (o *cellOutput) Display(d interp.DisplayData) {

@@ -215,7 +215,7 @@ func (k *Kernel) bind(ctx context.Context) error {
 	k.shell = newRouter(wire.Shell, zmq4.NewRouter(ctx, opts...))
 	k.control = newRouter(wire.Control, zmq4.NewRouter(ctx, opts...))
 	k.stdin = newRouter(wire.Stdin, zmq4.NewRouter(ctx, opts...))
-	k.iopub = newPublisher(zmq4.NewPub(ctx, opts...), k.log.With("channel", "iopub"))
+	k.iopub = newPublisher(zmq4.NewPub(ctx, opts...), k.log.With("channel", "iopub"), k.encodeIOPub)
 	k.hb = zmq4.NewRep(ctx, opts...)
 	types := map[wire.Channel]zmq4.SocketType{
 		wire.Shell: zmq4.Router, wire.Control: zmq4.Router, wire.Stdin: zmq4.Router,
@@ -265,20 +265,20 @@ func (k *Kernel) decode(frames [][]byte) (*wire.Message, error) {
 	return msg, nil
 }
 
-// publish sends a message on iopub with parent as its parent (nil: none).
+// publish queues a message for iopub with parent as its parent (nil: none).
 func (k *Kernel) publish(msgType string, parent *wire.Message, content any) {
+	k.iopub.publish(msgType, parent, content)
+}
+
+// encodeIOPub encodes an iopub message, with the topic ipykernel uses as its
+// routing prefix.
+func (k *Kernel) encodeIOPub(msgType string, parent *wire.Message, content any) ([][]byte, error) {
 	m, err := wire.NewMessage(msgType, k.session, parent, content)
 	if err != nil {
-		k.log.Error("publish", "msg_type", msgType, "err", err)
-		return
+		return nil, err
 	}
 	m.Identities = [][]byte{[]byte("kernel." + k.session + "." + msgType)}
-	frames, err := wire.Encode(m, k.signer)
-	if err != nil {
-		k.log.Error("publish", "msg_type", msgType, "err", err)
-		return
-	}
-	k.iopub.publish(frames)
+	return wire.Encode(m, k.signer)
 }
 
 // reply answers req on the socket it came in on, to its identities.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -102,53 +101,6 @@ func (r *router) close() {
 }
 
 var errClosed = errors.New("kernel: socket closed")
-
-// publisher owns the iopub PUB socket: publish queues frames, and one
-// goroutine sends them in order.
-type publisher struct {
-	sock zmq4.Socket
-	done chan struct{} // closed when the queue is drained after close
-	log  *slog.Logger
-
-	mu     sync.RWMutex
-	q      chan [][]byte // closed by close
-	closed bool
-}
-
-func newPublisher(sock zmq4.Socket, log *slog.Logger) *publisher {
-	return &publisher{sock: sock, q: make(chan [][]byte, 1024), done: make(chan struct{}), log: log}
-}
-
-// publish queues frames; after close it drops them.
-func (p *publisher) publish(frames [][]byte) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if !p.closed {
-		p.q <- frames
-	}
-}
-
-// close stops accepting messages and waits until the queued ones are sent.
-func (p *publisher) close() {
-	p.mu.Lock()
-	if !p.closed {
-		p.closed = true
-		close(p.q)
-	}
-	p.mu.Unlock()
-	<-p.done
-}
-
-func (p *publisher) run() {
-	defer close(p.done)
-	for frames := range p.q {
-		// zmq4's PUB keeps a reference to the frames: they are fresh from
-		// wire.Encode and never touched again.
-		if err := p.sock.Send(zmq4.NewMsgFrom(frames...)); err != nil {
-			p.log.Warn("publish failed", "err", err)
-		}
-	}
-}
 
 // heartbeat echoes every ping on the REP socket until it is closed.
 func heartbeat(k *Kernel, sock zmq4.Socket) {
