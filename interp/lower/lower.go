@@ -1,0 +1,396 @@
+// Package lower rewrites Go syntax trees so that yaegi v0.16.1 runs them with
+// the semantics of Go 1.22 and later.
+//
+// Call [Rewrite] on a file, a declaration or a block; use a [Config] to give
+// the type checker declarations from earlier notebook cells. The rewrites are:
+//
+//   - range over an integer becomes a three-clause loop;
+//   - range over an iterator function becomes a call with a yield closure;
+//   - loop variables captured by a closure or whose address is taken get a
+//     per-iteration copy (with copy-back for three-clause loops);
+//   - the function value, receiver and arguments of defer and go statements
+//     are bound to temporaries at the statement;
+//   - the min, max and clear builtins become equivalent code;
+//   - type arguments that yaegi fails to infer are made explicit.
+//
+// Every rewrite works around a bug measured in yaegi v0.16.1; each leaves code
+// that yaegi already runs correctly unchanged.
+package lower
+
+import (
+	"fmt"
+	"go/ast"
+	"go/importer"
+	"go/scanner"
+	"go/token"
+	"go/types"
+	"strconv"
+	"strings"
+
+	"golang.org/x/tools/go/ast/astutil"
+)
+
+// Config controls a rewrite. The zero value is ready to use and type-checks
+// the node on its own.
+type Config struct {
+	// Files holds earlier declarations (for example, one file per notebook
+	// cell) that are type-checked together with the node as one package, so
+	// that names declared in earlier cells have types. Their imports are made
+	// visible to the node. They are never modified.
+	Files []*ast.File
+
+	// Importer imports packages for the type checker. If nil, a new
+	// importer.Default() is created for each call; a long-lived caller should
+	// set one so that imported packages are loaded only once.
+	Importer types.Importer
+
+	// TypeOf, if non-nil, is asked for the type of an expression that the
+	// type checker could not determine (for example a name whose declaration
+	// is not in Files). It may return nil for "unknown".
+	TypeOf func(ast.Expr) types.Type
+}
+
+// Rewrite rewrites node in place so yaegi v0.16.1 runs it with Go 1.22+
+// semantics. node is an *ast.File, an ast.Decl, an ast.Stmt or an
+// *ast.BlockStmt. It reports whether anything changed.
+//
+// It is shorthand for Config{}.Rewrite(fset, node).
+func Rewrite(fset *token.FileSet, node ast.Node) (changed bool, err error) {
+	return Config{}.Rewrite(fset, node)
+}
+
+// Rewrite rewrites node in place; see the package-level [Rewrite].
+//
+// A statement that must be replaced by a statement of another kind (a range
+// statement or a defer) cannot be rewritten in place: pass its enclosing block,
+// or use [Config.RewriteStmts]. The error for a construct that cannot be
+// lowered is a [scanner.ErrorList] whose entries carry positions.
+func (c Config) Rewrite(fset *token.FileSet, node ast.Node) (changed bool, err error) {
+	switch n := node.(type) {
+	case *ast.File:
+		return c.rewrite(fset, n, n)
+	case ast.Decl:
+		return c.rewrite(fset, c.wrapDecl(n), n)
+	case *ast.BlockStmt:
+		return c.rewrite(fset, c.wrapStmts(n), n)
+	case ast.Stmt:
+		block := &ast.BlockStmt{List: []ast.Stmt{n}}
+		changed, err := c.rewrite(fset, c.wrapStmts(block), block)
+		if err == nil && (len(block.List) != 1 || block.List[0] != n) {
+			var list scanner.ErrorList
+			list.Add(fset.Position(n.Pos()), "lower: statement must be rewritten within its block")
+			return changed, list.Err()
+		}
+		return changed, err
+	case nil:
+		return false, nil
+	}
+	return false, fmt.Errorf("lower: cannot rewrite a %T", node)
+}
+
+// RewriteStmts rewrites a list of statements, such as the statements of a
+// notebook cell, and returns the new list.
+func (c Config) RewriteStmts(fset *token.FileSet, stmts []ast.Stmt) ([]ast.Stmt, bool, error) {
+	block := &ast.BlockStmt{List: stmts}
+	changed, err := c.rewrite(fset, c.wrapStmts(block), block)
+	return block.List, changed, err
+}
+
+// cellFunc names the function that wraps statements for type checking only;
+// it never appears in the output.
+const cellFunc = "_gkCell"
+
+// wrapDecl returns a file holding decl and the imports of c.Files.
+func (c Config) wrapDecl(decl ast.Decl) *ast.File {
+	f := &ast.File{Name: ast.NewIdent("main")}
+	f.Decls = append(c.imports(), decl)
+	return f
+}
+
+// wrapStmts returns a file holding block as the body of a function.
+func (c Config) wrapStmts(block *ast.BlockStmt) *ast.File {
+	fn := &ast.FuncDecl{
+		Name: ast.NewIdent(cellFunc),
+		Type: &ast.FuncType{Params: &ast.FieldList{}},
+		Body: block,
+	}
+	return c.wrapDecl(fn)
+}
+
+// imports returns the import declarations of c.Files, so that a separate
+// file sees the packages that earlier cells imported.
+func (c Config) imports() []ast.Decl {
+	var specs []ast.Spec
+	seen := make(map[string]bool)
+	for _, f := range c.Files {
+		for _, imp := range f.Imports {
+			key := imp.Path.Value
+			if imp.Name != nil {
+				key = imp.Name.Name + " " + key
+			}
+			if !seen[key] {
+				seen[key] = true
+				specs = append(specs, imp)
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return nil
+	}
+	return []ast.Decl{&ast.GenDecl{Tok: token.IMPORT, Specs: specs}}
+}
+
+// rewrite type-checks file and then rewrites root, which file contains.
+func (c Config) rewrite(fset *token.FileSet, file *ast.File, root ast.Node) (bool, error) {
+	r := &rewriter{
+		fset: fset,
+		cfg:  c,
+		info: &types.Info{
+			Types:      make(map[ast.Expr]types.TypeAndValue),
+			Defs:       make(map[*ast.Ident]types.Object),
+			Uses:       make(map[*ast.Ident]types.Object),
+			Selections: make(map[*ast.SelectorExpr]*types.Selection),
+			Instances:  make(map[*ast.Ident]types.Instance),
+		},
+		used:      make(map[string]bool),
+		imports:   make(map[string]string),
+		generated: make(map[ast.Node]bool),
+	}
+	r.check(file)
+	for _, f := range append([]*ast.File{file}, c.Files...) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if id, ok := n.(*ast.Ident); ok {
+				r.used[id.Name] = true
+			}
+			return true
+		})
+	}
+	r.apply(root)
+	return r.changed, r.errs.Err()
+}
+
+// A rewriter holds the state of one call to Rewrite.
+type rewriter struct {
+	fset *token.FileSet
+	cfg  Config
+	info *types.Info
+	pkg  *types.Package
+
+	used      map[string]bool   // identifiers in the input, and names generated so far
+	next      int               // suffix of the next generated name
+	imports   map[string]string // import path → name in the file
+	funcs     []*ast.FuncType   // enclosing functions, innermost last
+	generated map[ast.Node]bool // func literals and blocks made by the rewriter
+
+	changed bool
+	errs    scanner.ErrorList
+}
+
+// check type-checks file with c.Files. Type errors are ignored: code from a
+// notebook is often incomplete, and whatever types were found are still
+// useful; yaegi reports the real errors.
+func (r *rewriter) check(file *ast.File) {
+	imp := r.cfg.Importer
+	if imp == nil {
+		imp = importer.Default()
+	}
+	files := []*ast.File{file}
+	for _, f := range r.cfg.Files {
+		if f != file {
+			files = append(files, f)
+		}
+	}
+	conf := types.Config{Importer: imp, Error: func(error) {}, FakeImportC: true}
+	r.pkg, _ = conf.Check("main", r.fset, files, r.info)
+	for _, imp := range file.Imports {
+		path, err := strconv.Unquote(imp.Path.Value)
+		if err != nil {
+			continue
+		}
+		switch {
+		case imp.Name == nil:
+			if pkg := r.importedPkg(path); pkg != nil {
+				r.imports[path] = pkg.Name()
+			}
+		case imp.Name.Name != "_" && imp.Name.Name != ".":
+			r.imports[path] = imp.Name.Name
+		}
+	}
+}
+
+// importedPkg returns the package with the given path among those the
+// checked package imports, or nil.
+func (r *rewriter) importedPkg(path string) *types.Package {
+	if r.pkg == nil {
+		return nil
+	}
+	for _, p := range r.pkg.Imports() {
+		if p.Path() == path {
+			return p
+		}
+	}
+	return nil
+}
+
+// errorf records an error at pos.
+func (r *rewriter) errorf(pos token.Pos, format string, args ...any) {
+	r.errs.Add(r.fset.Position(pos), "lower: "+fmt.Sprintf(format, args...))
+}
+
+// fresh returns a new identifier that collides with no name in the input and
+// no name generated before.
+func (r *rewriter) fresh(hint string) *ast.Ident {
+	for {
+		r.next++
+		name := "_gk" + hint + strconv.Itoa(r.next)
+		if !r.used[name] {
+			r.used[name] = true
+			return ast.NewIdent(name)
+		}
+	}
+}
+
+// typeOf returns the type of e, or nil if it is unknown.
+func (r *rewriter) typeOf(e ast.Expr) types.Type {
+	if tv, ok := r.info.Types[e]; ok && tv.Type != nil && tv.Type != types.Typ[types.Invalid] {
+		return tv.Type
+	}
+	if id, ok := e.(*ast.Ident); ok {
+		if obj := r.info.ObjectOf(id); obj != nil && obj.Type() != nil && obj.Type() != types.Typ[types.Invalid] {
+			return obj.Type()
+		}
+	}
+	if r.cfg.TypeOf != nil {
+		return r.cfg.TypeOf(e)
+	}
+	return nil
+}
+
+// typeExpr returns an expression denoting t in the rewritten file, or an
+// error if t names a package the file does not import.
+func (r *rewriter) typeExpr(t types.Type) (ast.Expr, error) {
+	var missing string
+	qual := func(p *types.Package) string {
+		if p == r.pkg || p.Path() == "main" {
+			return ""
+		}
+		if name, ok := r.imports[p.Path()]; ok {
+			return name
+		}
+		if missing == "" {
+			missing = p.Path()
+		}
+		return p.Name()
+	}
+	s := types.TypeString(t, qual)
+	if missing != "" {
+		return nil, fmt.Errorf("type %s needs package %q, which is not imported", s, missing)
+	}
+	if strings.Contains(s, "untyped ") {
+		return nil, fmt.Errorf("type %s has no name in Go source", s)
+	}
+	e, err := parseExpr(s)
+	if err != nil {
+		return nil, fmt.Errorf("type %s: %v", s, err)
+	}
+	return e, nil
+}
+
+// isBuiltin reports whether e denotes the predeclared function name, so
+// that a user's own min or max is left alone.
+func (r *rewriter) isBuiltin(e ast.Expr, name string) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok || id.Name != name {
+		return false
+	}
+	_, ok = r.info.Uses[id].(*types.Builtin)
+	return ok
+}
+
+// apply runs every rewrite over root, innermost nodes first.
+func (r *rewriter) apply(root ast.Node) {
+	pre := func(c *astutil.Cursor) bool {
+		switch n := c.Node().(type) {
+		case *ast.FuncDecl:
+			r.funcs = append(r.funcs, n.Type)
+		case *ast.FuncLit:
+			r.funcs = append(r.funcs, n.Type)
+		}
+		return true
+	}
+	post := func(c *astutil.Cursor) bool {
+		switch n := c.Node().(type) {
+		case *ast.FuncDecl, *ast.FuncLit:
+			r.funcs = r.funcs[:len(r.funcs)-1]
+		case *ast.RangeStmt:
+			r.rangeStmt(c, n)
+		case *ast.ForStmt:
+			label := ""
+			if l, ok := c.Parent().(*ast.LabeledStmt); ok {
+				label = l.Label.Name
+			}
+			r.forStmt(n, label)
+		case *ast.LabeledStmt:
+			// A range-over-func loop became a block; its label, now unused,
+			// must go.
+			if b, ok := n.Stmt.(*ast.BlockStmt); ok && r.generated[b] {
+				r.replace(c, b)
+			}
+		case *ast.DeferStmt:
+			if n.Call == nil {
+				break // a syntax error
+			}
+			if s := r.bindCall(n.Call, n); s != nil {
+				r.replace(c, s)
+			}
+		case *ast.GoStmt:
+			if n.Call == nil {
+				break
+			}
+			if s := r.bindCall(n.Call, n); s != nil {
+				r.replace(c, s)
+			}
+		case *ast.ExprStmt:
+			if s := r.clearStmt(n); s != nil {
+				r.replace(c, s)
+			}
+		case *ast.CallExpr:
+			if e := r.minMax(n); e != nil {
+				c.Replace(e)
+				break
+			}
+			r.typeArgs(n)
+		}
+		return true
+	}
+	astutil.Apply(root, pre, post)
+}
+
+// replace replaces the statement at c by s. A block made by the rewriter is
+// spliced into the enclosing statement list, if there is one: besides reading
+// better, this keeps its temporaries out of sibling blocks, whose variables
+// yaegi may store in the same frame slot (a deferred call would then see
+// another block's value).
+func (r *rewriter) replace(c *astutil.Cursor, s ast.Stmt) {
+	replaceStmt(c, s, r.generated)
+}
+
+func replaceStmt(c *astutil.Cursor, s ast.Stmt, generated map[ast.Node]bool) {
+	b, ok := s.(*ast.BlockStmt)
+	if !ok || !generated[b] || c.Index() < 0 || len(b.List) == 0 {
+		c.Replace(s)
+		return
+	}
+	for _, s := range b.List[:len(b.List)-1] {
+		c.InsertBefore(s)
+	}
+	c.Replace(b.List[len(b.List)-1])
+}
+
+// enclosingFunc returns the type of the innermost enclosing function, or nil.
+func (r *rewriter) enclosingFunc() *ast.FuncType {
+	if len(r.funcs) == 0 {
+		return nil
+	}
+	return r.funcs[len(r.funcs)-1]
+}

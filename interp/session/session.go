@@ -1,0 +1,458 @@
+// Package session evaluates notebook cells with the yaegi interpreter. It runs
+// inside the worker process, where nothing a cell does can harm the kernel.
+//
+// Call [New] to create a session, then [Session.Execute] for each cell. A cell
+// is split by [frontend.Parse] into imports, declarations and statements,
+// rewritten for yaegi (see the frontend package), and evaluated in that order.
+// Each piece is printed back to source (with //line directives keeping the
+// cell's positions) and evaluated with yaegi's EvalWithContext, which
+// recovers yaegi's own panics, so a panic inside yaegi's compiler becomes an
+// "InternalError" and the session stays usable, and cancelling the context
+// interrupts the cell. The
+// value of a cell's final expression becomes the result; errors carry the
+// line and column in the cell.
+//
+// After an interrupt, yaegi's evaluating goroutine may still be unwinding
+// when EvalWithContext returns (it stops at its next interpreted node, or when
+// a blocking library call returns). Execute waits a bounded time for it to
+// finish, so the next cell does not run concurrently with it; a cell stuck in
+// a library call is the worker's to handle (it replaces the process when an
+// interrupt does not take).
+//
+// New redirects the standard library's default logger through a filter that
+// drops the messages yaegi's compiler logs just before it panics ("nil
+// type"); the panic itself is reported as an InternalError. User code's log
+// output is unaffected: yaegi gives the log package its own logger.
+package session
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/printer"
+	"go/token"
+	"io"
+	"maps"
+	"os"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gokernel/gokernel/interp"
+	"github.com/gokernel/gokernel/interp/frontend"
+	yaegi "github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/syscall"
+	"github.com/traefik/yaegi/stdlib/unrestricted"
+	"github.com/traefik/yaegi/stdlib/unsafe"
+)
+
+// Options configure a [Session].
+type Options struct {
+	// Stdin is what fmt.Scan* and os.Stdin read. nil reads as empty (io.EOF).
+	Stdin io.Reader
+	// Stdout and Stderr are the worker's fds 1 and 2. They must be files:
+	// yaegi maps os.Stdout and os.Stderr to them only then.
+	Stdout, Stderr *os.File
+	// Display publishes display data while a cell runs; it may be nil.
+	Display func(interp.DisplayData)
+	// GoPath is where yaegi looks for source packages ($GoPath/src/…).
+	GoPath string
+}
+
+// Session is one yaegi interpreter and what the kernel knows about the
+// cells evaluated in it. Its methods are safe for concurrent use; calls into
+// the interpreter are serialised.
+type Session struct {
+	opts   Options
+	stderr *stderrFilter
+
+	mu       sync.Mutex // guards everything below and every call into in
+	in       *yaegi.Interpreter
+	imported map[string]string // package name → import path
+	index    map[string]*symbol
+	hidden   map[string]bool // unexported field names of the cells' struct types
+	defers   []deferred      // top-level defers of the running cell
+	// toCell maps a position in the source being evaluated to the cell;
+	// nil outside run, where positions are the cell's already.
+	toCell func(line, col int) (int, int)
+}
+
+// rtPackage is the name under which cells see the session's runtime helpers.
+// The rewrites of package frontend emit calls to it.
+const (
+	rtPath    = "github.com/gokernel/gokernel/interp/session/rt"
+	rtPackage = "gokernel_rt"
+)
+
+// New starts an interpreter with the standard library (including the
+// unrestricted, syscall and unsafe symbol tables).
+func New(opts Options) (*Session, error) {
+	if opts.Stdout == nil || opts.Stderr == nil {
+		return nil, errors.New("session: Options.Stdout and Options.Stderr must be set")
+	}
+	stdin := opts.Stdin
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	quietYaegiLog()
+	s := &Session{
+		opts:     opts,
+		stderr:   &stderrFilter{w: opts.Stderr},
+		imported: make(map[string]string),
+		index:    make(map[string]*symbol),
+		hidden:   make(map[string]bool),
+	}
+	s.in = yaegi.New(yaegi.Options{
+		Stdin:        stdin,
+		Stdout:       opts.Stdout,
+		Stderr:       s.stderr,
+		GoPath:       opts.GoPath,
+		Unrestricted: true,
+		Args:         []string{"gokernel"},
+	})
+	stdout, stderr := opts.Stdout, opts.Stderr
+	for _, syms := range []yaegi.Exports{
+		stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, unsafe.Symbols,
+		// yaegi maps os.Stderr only when its Stderr is a file; ours is a
+		// filter, so map both streams here.
+		{"os/os": {
+			"Stdout": reflect.ValueOf(&stdout).Elem(),
+			"Stderr": reflect.ValueOf(&stderr).Elem(),
+		}},
+		{rtPath + "/" + rtPackage: {"Defer": reflect.ValueOf(s.addDefer)}},
+	} {
+		if err := s.in.Use(syms); err != nil {
+			return nil, fmt.Errorf("session: loading symbols: %w", err)
+		}
+	}
+	if _, err := s.execute(context.Background(), fmt.Sprintf("import %s %q", rtPackage, rtPath)); err != nil {
+		return nil, fmt.Errorf("session: importing the runtime helpers: %w", err)
+	}
+	return s, nil
+}
+
+// Execute runs one cell. Cancelling ctx interrupts it; the result then
+// carries an error named [interp.ErrNameInterrupted].
+func (s *Session) Execute(ctx context.Context, req interp.ExecuteRequest) interp.ExecuteResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var res interp.ExecuteResult
+	text, err := s.execute(ctx, req.Code)
+	switch {
+	case err != nil:
+		res.Error = err
+	case text != nil && !req.Silent:
+		res.Result = &interp.MIMEBundle{Data: map[string]any{"text/plain": *text}, Metadata: map[string]any{}}
+	}
+	if len(req.UserExpressions) > 0 {
+		res.UserExpressions = make(map[string]any, len(req.UserExpressions))
+		for name, expr := range req.UserExpressions {
+			res.UserExpressions[name] = s.userExpression(ctx, expr)
+		}
+	}
+	return res
+}
+
+// execute runs code and returns the rendered value of its final expression,
+// if it has one.
+func (s *Session) execute(ctx context.Context, code string) (*string, *interp.Error) {
+	fset := s.in.FileSet()
+	cell, err := frontend.Parse(fset, code)
+	if err != nil {
+		return nil, s.compileError(code, err)
+	}
+	imported := maps.Clone(s.imported)
+	if err := cell.DropImported(fset, imported); err != nil {
+		return nil, s.compileError(code, err)
+	}
+	cell.SplitVarInits(fset, s.isVar)
+	hasDefers := cell.LowerDefers(rtPackage, "Defer")
+	// Integration point for package interp/lower (modern Go rewrites): call
+	// lower.Rewrite(fset, node) on each of cell.Decls and on the statement
+	// block below before compiling them.
+
+	// yaegi scopes imports by the file name of File.Package, so every piece
+	// carries a position in the cell: all cells then share one file scope.
+	main := ast.NewIdent("main")
+	if len(cell.Imports) > 0 {
+		specs := make([]ast.Spec, len(cell.Imports))
+		for i, spec := range cell.Imports {
+			specs[i] = spec
+		}
+		file := &ast.File{Package: specs[0].Pos(), Name: main, Decls: []ast.Decl{&ast.GenDecl{Tok: token.IMPORT, Specs: specs}}}
+		if _, err := s.run(ctx, code, file); err != nil {
+			return nil, err
+		}
+	}
+	s.imported = imported
+
+	var v reflect.Value
+	var ierr *interp.Error
+	s.defers = nil
+	for _, step := range cell.Steps(fset) {
+		if len(step.Decls) > 0 {
+			s.indexDecls(fset, step.Decls)
+			node := &ast.File{Package: step.Decls[0].Pos(), Name: main, Decls: step.Decls}
+			if _, ierr = s.run(ctx, code, node); ierr != nil {
+				break
+			}
+			continue
+		}
+		s.indexStmts(step.Stmts)
+		block := &ast.BlockStmt{Lbrace: step.Stmts[0].Pos(), List: step.Stmts}
+		if v, ierr = s.run(ctx, code, block); ierr != nil {
+			break
+		}
+	}
+	// Render the value before the deferred calls run: v may alias a
+	// variable they change.
+	var text *string
+	if ierr == nil && cell.Last != nil && s.hasValue(cell.Last, v) {
+		t := s.format(v)
+		text = &t
+	}
+	if hasDefers {
+		if derr := s.runDefers(ctx, code); ierr == nil {
+			ierr = derr
+		}
+	}
+	if ierr != nil {
+		return nil, ierr
+	}
+	return text, nil
+}
+
+// run evaluates node (parsed with the interpreter's FileSet).
+//
+// The node is printed back to source and evaluated with EvalWithContext:
+// yaegi's ExecuteWithContext, which would take the AST directly, writes its
+// results from two goroutines when the context is cancelled (a data race in
+// yaegi). Positions yaegi reports in the printed source are mapped back to
+// the cell, so errors still name the user's line and column.
+func (s *Session) run(ctx context.Context, code string, node ast.Node) (reflect.Value, *interp.Error) {
+	src, toCell, err := s.source(node)
+	if err != nil {
+		return reflect.Value{}, s.toError(code, err)
+	}
+	s.toCell = toCell
+	defer func() { s.toCell = nil }()
+	s.stderr.reset()
+	before := runtime.NumGoroutine()
+	v, err := s.in.EvalWithContext(ctx, src)
+	if err != nil {
+		if ctx.Err() != nil {
+			settle(before)
+			return reflect.Value{}, &interp.Error{
+				Name:      interp.ErrNameInterrupted,
+				Value:     "the cell was interrupted",
+				Traceback: []string{red(interp.ErrNameInterrupted) + ": the cell was interrupted"},
+			}
+		}
+		var p yaegi.Panic
+		if errors.As(err, &p) && bytes.Contains(p.Stack, []byte(").compileSrc(")) {
+			// yaegi's compiler panicked: not the cell's fault.
+			err = internalPanic{p.Value}
+		}
+		return reflect.Value{}, s.toError(code, err)
+	}
+	return v, nil
+}
+
+// settleTimeout bounds how long settle waits; a goroutine blocked in a
+// library call (time.Sleep) unwinds only when the call returns.
+const settleTimeout = 500 * time.Millisecond
+
+// settle waits, for at most settleTimeout, until the goroutines of an
+// interrupted evaluation have unwound: EvalWithContext returns as soon as it
+// is cancelled while yaegi's evaluating goroutine stops only at its next
+// interpreted step, and a cell started meanwhile would run concurrently with
+// it inside the interpreter. yaegi offers no way to join that goroutine, so
+// the goroutine count is the signal.
+func settle(before int) {
+	deadline := time.Now().Add(settleTimeout)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// source prints node as the Go source yaegi's Eval gets, and returns a
+// function mapping a position yaegi reports in that source to the cell.
+//
+// Declarations are printed after a newline (yaegi prefixes "package main;"),
+// statements after an empty statement, so yaegi wraps them in its main
+// function even when the first one is a var declaration.
+func (s *Session) source(node ast.Node) (string, func(line, col int) (int, int), error) {
+	var orig []ast.Node
+	var prefix, wrapped string
+	switch n := node.(type) {
+	case *ast.File:
+		for _, d := range n.Decls {
+			orig = append(orig, d)
+		}
+		prefix, wrapped = "\n", "package main;%s"
+	case *ast.BlockStmt:
+		for _, st := range n.List {
+			orig = append(orig, st)
+		}
+		prefix, wrapped = ";\n", "package main; func main() {%s\n}" // as yaegi wraps statements
+	default:
+		return "", nil, fmt.Errorf("session: cannot evaluate a %T", node)
+	}
+	fset := s.in.FileSet()
+	var buf bytes.Buffer
+	buf.WriteString(prefix)
+	for _, n := range orig {
+		if err := printer.Fprint(&buf, fset, n); err != nil {
+			return "", nil, fmt.Errorf("session: print: %w", err)
+		}
+		buf.WriteString("\n")
+	}
+	src := buf.String()
+	return src, positionMap(fset, orig, fmt.Sprintf(wrapped, src)), nil
+}
+
+// positionMap maps positions in printed (the text yaegi parses) to the cell
+// positions of the nodes orig were printed from. Printing and parsing again
+// gives a tree of the same shape, so walking both in the same order pairs
+// each printed node with its original.
+func positionMap(fset *token.FileSet, orig []ast.Node, printed string) func(line, col int) (int, int) {
+	pfset := token.NewFileSet()
+	f, err := parser.ParseFile(pfset, "", printed, 0)
+	if err != nil {
+		return nil
+	}
+	var again []ast.Node
+	if fn, ok := f.Decls[len(f.Decls)-1].(*ast.FuncDecl); ok && fn.Name.Name == "main" && len(f.Decls) == 1 {
+		for _, st := range fn.Body.List[1:] { // [0] is the leading empty statement
+			again = append(again, st)
+		}
+	} else {
+		for _, d := range f.Decls {
+			again = append(again, d)
+		}
+	}
+	type pair struct{ from, to token.Position }
+	var pairs []pair
+	for i := range min(len(orig), len(again)) {
+		a, b := preorder(orig[i]), preorder(again[i])
+		for j := range min(len(a), len(b)) {
+			if to := fset.Position(a[j].Pos()); to.IsValid() {
+				pairs = append(pairs, pair{pfset.Position(b[j].Pos()), to})
+			}
+		}
+	}
+	return func(line, col int) (int, int) {
+		// The node starting at the position, else the last one before it.
+		best := -1
+		for i, p := range pairs {
+			if p.from.Line < line || p.from.Line == line && p.from.Column <= col {
+				if best < 0 || p.from.Line > pairs[best].from.Line ||
+					p.from.Line == pairs[best].from.Line && p.from.Column >= pairs[best].from.Column {
+					best = i
+				}
+			}
+		}
+		if best < 0 {
+			return 0, 0
+		}
+		p := pairs[best]
+		if p.from.Line == line {
+			return p.to.Line, p.to.Column + col - p.from.Column
+		}
+		return p.to.Line, p.to.Column
+	}
+}
+
+// preorder lists the nodes of n in the order ast.Inspect visits them.
+func preorder(n ast.Node) []ast.Node {
+	var list []ast.Node
+	ast.Inspect(n, func(n ast.Node) bool {
+		if n != nil {
+			list = append(list, n)
+		}
+		return true
+	})
+	return list
+}
+
+// internalPanic is a panic raised by yaegi's compiler.
+type internalPanic struct{ value any }
+
+func (p internalPanic) Error() string { return fmt.Sprint(p.value) }
+
+// deferred is a call registered by a lowered top-level defer.
+type deferred struct {
+	fn   reflect.Value
+	args []reflect.Value
+}
+
+// addDefer is gokernel_rt.Defer: it records fn(args...) to run at the end of
+// the cell. It is called from interpreted code while s.mu is held by
+// Execute, so it must not lock.
+func (s *Session) addDefer(fn any, args ...any) {
+	fv := reflect.ValueOf(fn)
+	if fv.Kind() != reflect.Func {
+		panic(fmt.Sprintf("defer of a non-function value %T", fn))
+	}
+	t := fv.Type()
+	in := make([]reflect.Value, len(args))
+	for i, a := range args {
+		if a != nil {
+			in[i] = reflect.ValueOf(a)
+			continue
+		}
+		pt := t.In(min(i, t.NumIn()-1))
+		if t.IsVariadic() && i >= t.NumIn()-1 {
+			pt = pt.Elem()
+		}
+		in[i] = reflect.Zero(pt)
+	}
+	s.defers = append(s.defers, deferred{fn: fv, args: in})
+}
+
+// runDefers runs the cell's deferred calls, last first, inside the
+// interpreter so that they can be interrupted. Every call runs even when an
+// earlier one panics; the first panic is reported.
+func (s *Session) runDefers(ctx context.Context, code string) *interp.Error {
+	calls := s.defers
+	s.defers = nil
+	var first *interp.Error
+	for i := len(calls) - 1; i >= 0; i-- {
+		c := calls[i]
+		_, err := s.callInInterp(ctx, func() { c.fn.Call(c.args) })
+		if err != nil && first == nil {
+			first = s.toError(code, err)
+		}
+	}
+	return first
+}
+
+// callInInterp calls f on the interpreter's goroutine discipline: f runs in
+// a goroutine of its own, and a panic in it becomes an error.
+func (s *Session) callInInterp(ctx context.Context, f func()) (reflect.Value, error) {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- yaegi.Panic{Value: r}
+				return
+			}
+			done <- nil
+		}()
+		f()
+	}()
+	select {
+	case err := <-done:
+		return reflect.Value{}, err
+	case <-ctx.Done():
+		// The deferred call keeps running until it returns; the worker
+		// kills the process if the interrupt does not take.
+		return reflect.Value{}, ctx.Err()
+	}
+}
