@@ -143,12 +143,12 @@ func (s *Session) Execute(ctx context.Context, req interp.ExecuteRequest) interp
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var res interp.ExecuteResult
-	text, err := s.execute(ctx, req.Code)
+	result, err := s.execute(ctx, req.Code)
 	switch {
 	case err != nil:
 		res.Error = err
-	case text != nil && !req.Silent:
-		res.Result = &interp.MIMEBundle{Data: map[string]any{"text/plain": *text}, Metadata: map[string]any{}}
+	case !req.Silent:
+		res.Result = result
 	}
 	if len(req.UserExpressions) > 0 {
 		res.UserExpressions = make(map[string]any, len(req.UserExpressions))
@@ -161,7 +161,7 @@ func (s *Session) Execute(ctx context.Context, req interp.ExecuteRequest) interp
 
 // execute runs code and returns the rendered value of its final expression,
 // if it has one.
-func (s *Session) execute(ctx context.Context, code string) (*string, *interp.Error) {
+func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle, *interp.Error) {
 	fset := s.in.FileSet()
 	cell, err := frontend.Parse(fset, code)
 	if err != nil {
@@ -177,8 +177,6 @@ func (s *Session) execute(ctx context.Context, code string) (*string, *interp.Er
 	// lower.Rewrite(fset, node) on each of cell.Decls and on the statement
 	// block below before compiling them.
 
-	// yaegi scopes imports by the file name of File.Package, so every piece
-	// carries a position in the cell: all cells then share one file scope.
 	main := ast.NewIdent("main")
 	if len(cell.Imports) > 0 {
 		specs := make([]ast.Spec, len(cell.Imports))
@@ -212,10 +210,9 @@ func (s *Session) execute(ctx context.Context, code string) (*string, *interp.Er
 	}
 	// Render the value before the deferred calls run: v may alias a
 	// variable they change.
-	var text *string
+	var result *interp.MIMEBundle
 	if ierr == nil && cell.Last != nil && s.hasValue(cell.Last, v) {
-		t := s.format(v)
-		text = &t
+		result = s.bundle(v)
 	}
 	if hasDefers {
 		if derr := s.runDefers(ctx, code); ierr == nil {
@@ -225,7 +222,7 @@ func (s *Session) execute(ctx context.Context, code string) (*string, *interp.Er
 	if ierr != nil {
 		return nil, ierr
 	}
-	return text, nil
+	return result, nil
 }
 
 // run evaluates node (parsed with the interpreter's FileSet).
