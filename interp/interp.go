@@ -96,12 +96,17 @@ type MIMEBundle struct {
 	Transient map[string]any `json:"transient,omitempty"`
 }
 
-// DisplayData is one display_data or update_display_data message.
+// DisplayData is one display_data, update_display_data or clear_output
+// message.
 type DisplayData struct {
 	MIMEBundle
 	// Update makes it an update_display_data message; Transient must then
 	// carry the display_id to update.
-	Update bool
+	Update bool `json:"update,omitempty"`
+	// Clear makes it a clear_output message instead, waiting for the next
+	// output before clearing when Wait is set; the bundle is ignored.
+	Clear bool `json:"clear,omitempty"`
+	Wait  bool `json:"wait,omitempty"`
 }
 
 // Error names and describes a failed cell, as the error message and the

@@ -130,6 +130,10 @@ func (o *cellOutput) Display(d interp.DisplayData) {
 	if o.silent {
 		return
 	}
+	if d.Clear {
+		o.ClearOutput(d.Wait)
+		return
+	}
 	msgType := "display_data"
 	if d.Update {
 		msgType = "update_display_data"
