@@ -124,11 +124,26 @@ func (e *testEvaluator) run(ctx context.Context, cmd, arg string) (interp.Execut
 		}
 		<-ctx.Done()
 	case "read":
-		line, err := bufio.NewReader(e.h.Stdin).ReadString('\n')
-		if err != nil {
-			return interp.ExecuteResult{}, fmt.Errorf("read: %w", err)
+		// Like yaegi, the session returns when ctx ends, not when the read
+		// does: an interrupted read returns only after Execute has.
+		type result struct {
+			line string
+			err  error
 		}
-		return text("got " + line), nil
+		ch := make(chan result, 1)
+		go func() {
+			line, err := bufio.NewReader(e.h.Stdin).ReadString('\n')
+			ch <- result{line, err}
+		}()
+		select {
+		case r := <-ch:
+			if r.err != nil {
+				return interp.ExecuteResult{}, fmt.Errorf("read: %w", r.err)
+			}
+			return text("got " + r.line), nil
+		case <-ctx.Done():
+			return interp.ExecuteResult{}, fmt.Errorf("read: %w", context.Cause(ctx))
+		}
 	case "child": // a grandchild of the kernel, in the worker's group
 		c := exec.Command("sleep", "60")
 		if err := c.Start(); err != nil {

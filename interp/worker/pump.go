@@ -55,7 +55,13 @@ func (p *proc) pump(events <-chan *message, outc, errc <-chan chunk) {
 			s.armed = false
 			s.flush()
 		case <-s.hold.C:
-			if p.alive() {
+			switch {
+			case !p.alive():
+			case isRuntimeReport(s.held):
+				// The runtime is still writing (a report on a huge stack
+				// takes seconds); the process exits when it is done.
+				s.hold.Reset(reportHold)
+			default:
 				s.release() // user text that looked like a crash report
 			}
 		}
@@ -239,6 +245,9 @@ func (s *pumpState) event(m *message) {
 		}
 	case evInputReq:
 		reply := s.input(m)
+		if reply == nil {
+			return
+		}
 		if err := s.p.send(reply); err != nil {
 			s.p.log.Debug("input reply not sent", "err", err)
 		}
@@ -246,7 +255,9 @@ func (s *pumpState) event(m *message) {
 }
 
 // input asks the front end for the line the worker waits for. It ends early
-// if the cell is interrupted or the worker dies.
+// if the cell is interrupted or the worker dies, and then returns nil: no
+// reply, as the worker's request ends with the cell (see Stdin). A reply
+// could reach the worker before the interrupt and let the cell run on.
 func (s *pumpState) input(m *message) *message {
 	reply := &message{Kind: cmdInput, ID: m.ID}
 	if s.out == nil || s.cell == 0 {
@@ -259,12 +270,14 @@ func (s *pumpState) input(m *message) *message {
 	defer stop()
 	line, err := s.out.Input(ctx, m.Prompt, m.Password)
 	switch {
+	case ctx.Err() != nil:
+		return nil
 	case errors.Is(err, interp.ErrNoStdin):
 		reply.NoStdin, reply.Err = true, err.Error()
 	case err != nil:
 		reply.Err = err.Error()
 	default:
-		reply.Text = line + "\n"
+		reply.Text = line
 	}
 	return reply
 }

@@ -23,7 +23,11 @@ import (
 // called while a cell runs, from other goroutines: the session does its own
 // locking.
 type Evaluator interface {
-	// Execute runs a cell. ctx is cancelled when the kernel interrupts it.
+	// Execute runs a cell. ctx is cancelled when the kernel interrupts it;
+	// Execute must then return even if the cell's code is blocked, as
+	// yaegi's ExecuteWithContext does. A Host.Stdin read interrupted so
+	// returns its error only after Execute has returned, so that no more of
+	// the cell runs.
 	Execute(ctx context.Context, req interp.ExecuteRequest) interp.ExecuteResult
 	Complete(code string, cursor int) interp.Completion
 	Inspect(code string, cursor, detail int) interp.Inspection
@@ -35,15 +39,25 @@ type Host struct {
 	// is written to them reaches the front end, in order with results and
 	// displays.
 	Stdout, Stderr *os.File
-	// Stdin asks the front end for a line whenever a Read finds no buffered
-	// data. If the running cell does not allow input, or no cell runs, Read
-	// says why on Stderr and returns io.EOF. An interrupt ends the wait.
-	Stdin io.Reader
+	// Stdin is standard input: fmt.Scan and os.Stdin should read it. It
+	// asks the front end for a line whenever a Read finds no buffered data,
+	// and its Prompt method asks for one line with a prompt, or a password.
+	Stdin *Stdin
 	// Display publishes display data after the output written before it.
 	Display func(interp.DisplayData)
 	// Logger sends log records to the kernel's log.
 	Logger *slog.Logger
 }
+
+// maxStack bounds a goroutine's stack in the worker. Runaway recursion in a
+// cell then ends in "fatal error: stack overflow" after about 2 s instead of
+// the 10 s it takes to fill Go's default 1 GB; an interpreted call needs a
+// few hundred bytes, so 256 MB still allows recursion several 100,000 deep.
+const maxStack = 256 << 20
+
+// workerNice is the worker's scheduling niceness (0 is the default, 19 the
+// lowest priority).
+const workerNice = 10
 
 // stopGrace is how long Main lets a running cell react to cancellation when
 // the kernel goes away, before it returns anyway.
@@ -55,9 +69,15 @@ const stopGrace = 2 * time.Second
 //	os.Exit(worker.Main(session.New))
 //
 // The process must have been started by a [Supervisor]: commands on fd 3,
-// events on fd 4. Main ignores SIGINT: interrupts arrive as commands.
+// events on fd 4. Main ignores SIGINT: interrupts arrive as commands. It
+// bounds goroutine stacks to maxStack and runs at a lower priority than the
+// kernel.
 func Main(newEvaluator func(Host) (Evaluator, error)) int {
 	signal.Ignore(os.Interrupt)
+	debug.SetMaxStack(maxStack)
+	if err := lowerPriority(); err != nil {
+		fmt.Fprintf(os.Stderr, "gokernel worker: cannot lower my priority: %v\n", err)
+	}
 	cmds, events := os.NewFile(3, "commands"), os.NewFile(4, "events")
 	for i, f := range []*os.File{cmds, events} {
 		if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
@@ -79,7 +99,7 @@ type server struct {
 	cmds           *bufio.Reader
 	stdout, stderr *os.File
 	log            *slog.Logger
-	stdin          *stdinReader
+	stdin          *Stdin
 	ids            atomic.Uint64 // input request IDs
 
 	emu    sync.Mutex // serialises events, and markers with them
@@ -90,6 +110,7 @@ type server struct {
 	mu         sync.Mutex // guards the running cell's state
 	cell       uint64
 	cellCtx    context.Context
+	cellDone   chan struct{} // closed when the running cell has returned
 	cancel     context.CancelCauseFunc
 	allowStdin bool
 }
@@ -108,7 +129,7 @@ func (s *server) serve(newEvaluator func(Host) (Evaluator, error)) int {
 	}
 	s.prefix = markerPrefix(hello.Token)
 	s.log = slog.New(slog.NewTextHandler(logWriter{s}, nil))
-	s.stdin = &stdinReader{s: s, replies: make(chan *message, 1)}
+	s.stdin = &Stdin{s: s, replies: make(chan *message, 1)}
 
 	ev, err := newEvaluator(Host{
 		Stdout:  s.stdout,
@@ -195,15 +216,17 @@ func (s *server) interrupt(id uint64) {
 func (s *server) execute(ev Evaluator, m *message) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
+	done := make(chan struct{})
 	s.mu.Lock()
-	s.cell, s.cellCtx, s.cancel, s.allowStdin = m.ID, ctx, cancel, m.Execute.AllowStdin
+	s.cell, s.cellCtx, s.cellDone, s.cancel, s.allowStdin = m.ID, ctx, done, cancel, m.Execute.AllowStdin
 	s.mu.Unlock()
 
 	res := safeExecute(ctx, ev, *m.Execute)
 
 	s.mu.Lock()
-	s.cell, s.cellCtx, s.cancel, s.allowStdin = 0, nil, nil, false
+	s.cell, s.cellCtx, s.cellDone, s.cancel, s.allowStdin = 0, nil, nil, nil, false
 	s.mu.Unlock()
+	close(done)
 	if ctx.Err() != nil && res.Error != nil {
 		res.Error.Name = interp.ErrNameInterrupted
 	}
@@ -288,12 +311,12 @@ func (s *server) emit(m *message, synced bool) error {
 	return nil
 }
 
-// cellState returns the running cell's context and whether it may read
-// stdin; ctx is nil when no cell runs.
-func (s *server) cellState() (ctx context.Context, allowStdin bool) {
+// cellState returns the running cell's context, a channel closed once it
+// has returned, and whether it may read stdin; ctx is nil when no cell runs.
+func (s *server) cellState() (ctx context.Context, done <-chan struct{}, allowStdin bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cellCtx, s.allowStdin
+	return s.cellCtx, s.cellDone, s.allowStdin
 }
 
 // logWriter sends each write, one slog record, as a log event.
@@ -304,79 +327,4 @@ func (w logWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// stdinReader is Host.Stdin.
-type stdinReader struct {
-	s       *server
-	mu      sync.Mutex // one Read at a time; guards buf
-	buf     []byte
-	pending atomic.Uint64 // the input request waiting for its reply
-	replies chan *message // capacity 1
-}
-
-func (r *stdinReader) Read(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.buf) > 0 {
-		n := copy(p, r.buf)
-		r.buf = r.buf[n:]
-		return n, nil
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	ctx, allowed := r.s.cellState()
-	switch {
-	case ctx == nil:
-		fmt.Fprintln(r.s.stderr, "stdin: no cell is running, so there is no input to read")
-		return 0, io.EOF
-	case !allowed:
-		fmt.Fprintln(r.s.stderr, "stdin: this cell cannot read input: the front end does not allow it (allow_stdin is false)")
-		return 0, io.EOF
-	}
-
-	select {
-	case <-r.replies: // a stale reply left over from an abandoned request
-	default:
-	}
-	id := r.s.ids.Add(1)
-	r.pending.Store(id)
-	defer r.pending.Store(0)
-	if err := r.s.emit(&message{Kind: evInputReq, ID: id}, true); err != nil {
-		return 0, fmt.Errorf("stdin: %w", err)
-	}
-	for {
-		select {
-		case m := <-r.replies:
-			if m.ID != id {
-				continue // a reply to an earlier, abandoned request
-			}
-			switch {
-			case m.NoStdin:
-				fmt.Fprintf(r.s.stderr, "stdin: %s\n", m.Err)
-				return 0, io.EOF
-			case m.Err != "":
-				return 0, fmt.Errorf("stdin: %s", m.Err)
-			}
-			r.buf = []byte(m.Text)
-			n := copy(p, r.buf)
-			r.buf = r.buf[n:]
-			return n, nil
-		case <-ctx.Done():
-			return 0, fmt.Errorf("stdin: %w", context.Cause(ctx))
-		}
-	}
-}
-
-// deliver hands an input reply to the Read waiting for it; a reply nobody
-// waits for any more is dropped.
-func (r *stdinReader) deliver(m *message) {
-	if m.ID == 0 || r.pending.Load() != m.ID {
-		return
-	}
-	select {
-	case r.replies <- m:
-	default:
-	}
 }

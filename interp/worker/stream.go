@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -134,6 +135,17 @@ func reportStart(b []byte, atLineStart bool) int {
 }
 
 var reportPrefixes = [...]string{"panic: ", "fatal error: ", "runtime: goroutine stack exceeds", "SIGSEGV: ", "SIGBUS: "}
+
+// goroutineHeader matches the first line of a goroutine's trace in a crash
+// report: "goroutine 7 [running]:", or with GOTRACEBACK=system and for fatal
+// errors, "goroutine 7 gp=0xc000 m=3 mp=0xc000 [running]:".
+var goroutineHeader = regexp.MustCompile(`(?m)^goroutine \d+ (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[[^\]\n]*\]:$`)
+
+// isRuntimeReport reports whether held text, which starts like a crash
+// report, already has a goroutine trace: then it is the runtime's own, not
+// user output that happens to start with "panic: ". A marker written after
+// it (see pumpState.chunk) still proves the process alive.
+func isRuntimeReport(held []byte) bool { return goroutineHeader.Match(held) }
 
 // maxReport bounds the crash report kept in memory; the rest is counted.
 const maxReport = 256 << 10

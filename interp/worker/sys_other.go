@@ -13,3 +13,6 @@ func sysProcAttr() *syscall.SysProcAttr { return nil }
 
 // killGroup kills the worker process.
 func killGroup(p *os.Process) { p.Kill() }
+
+// lowerPriority does nothing where there are no process groups.
+func lowerPriority() error { return nil }
