@@ -16,12 +16,6 @@ from exec_helpers import (IMPORTS, INTERRUPTS, STARTED, assert_one_error, heartb
                           workers)
 from kernelutil import TIMEOUT, read_stat, wait_until
 
-# The session does not yet map os.Stdin to the worker's stdin reader, nor
-# offer the input package; see docs/execution.md ("stdin").
-NEEDS_SESSION_STDIN = pytest.mark.xfail(
-    strict=True, reason="interp/session must map os.Stdin to worker.Host.Stdin (docs/execution.md)")
-NEEDS_SESSION_INPUT = pytest.mark.xfail(
-    strict=True, reason="interp/session must export the input package (docs/execution.md)")
 NEEDS_SESSION_GOEXIT = pytest.mark.xfail(
     strict=True, reason="interp/session reports a cell that called runtime.Goexit as a success")
 
@@ -266,11 +260,11 @@ STDIN_CELLS = [
     pytest.param("var a, b string\nfmt.Scanln(&a, &b)\nfmt.Println(b, a)", ["x y"], "y x\n", id="fmt_scanln"),
     pytest.param('var n int\nfmt.Scanf("%d", &n)\nfmt.Println(n * 2)', ["21"], "42\n", id="fmt_scanf"),
     pytest.param('sc := bufio.NewScanner(os.Stdin)\nsc.Scan()\nfmt.Println("got", sc.Text())', ["gopher"],
-                 "got gopher\n", id="bufio_scanner", marks=NEEDS_SESSION_STDIN),
+                 "got gopher\n", id="bufio_scanner"),
     pytest.param('line, err := bufio.NewReader(os.Stdin).ReadString(\'\\n\')\nfmt.Printf("%q %v\\n", line, err)',
-                 ["gopher"], '"gopher\\n" <nil>\n', id="bufio_reader", marks=NEEDS_SESSION_STDIN),
+                 ["gopher"], '"gopher\\n" <nil>\n', id="bufio_reader"),
     pytest.param('b, err := io.ReadAll(os.Stdin)\nfmt.Printf("%q %v\\n", b, err)', ["one", "two", ""],
-                 '"one\\ntwo\\n" <nil>\n', id="io_readall", marks=NEEDS_SESSION_STDIN),
+                 '"one\\ntwo\\n" <nil>\n', id="io_readall"),
 ]
 
 
@@ -308,7 +302,6 @@ def test_interrupt_while_waiting_for_input(session, how):
     assert_state_kept(session, ex)
 
 
-@NEEDS_SESSION_INPUT
 def test_password_prompt(session):
     session.run('import "github.com/gokernel/gokernel/input"')
     code = 'pw, err := input.Password("Password: ")\nfmt.Println(len(pw), err)'

@@ -31,9 +31,11 @@ import (
 	"errors"
 	"fmt"
 	"go/ast"
+	"go/importer"
 	"go/parser"
 	"go/printer"
 	"go/token"
+	"go/types"
 	"io"
 	"maps"
 	"os"
@@ -44,7 +46,9 @@ import (
 	"time"
 
 	"github.com/gokernel/gokernel/interp"
+	"github.com/gokernel/gokernel/interp/exports"
 	"github.com/gokernel/gokernel/interp/frontend"
+	"github.com/gokernel/gokernel/interp/lower"
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/syscall"
@@ -78,6 +82,11 @@ type Session struct {
 	index    map[string]*symbol
 	hidden   map[string]bool // unexported field names of the cells' struct types
 	defers   []deferred      // top-level defers of the running cell
+	// pkg is what the cells declare, for the type checker of package
+	// lower; importer is its importer, kept so that each package is
+	// loaded once.
+	pkg      frontend.Package
+	importer types.Importer
 	// toCell maps a position in the source being evaluated to the cell;
 	// nil outside run, where positions are the cell's already.
 	toCell func(line, col int) (int, int)
@@ -107,6 +116,7 @@ func New(opts Options) (*Session, error) {
 		imported: make(map[string]string),
 		index:    make(map[string]*symbol),
 		hidden:   make(map[string]bool),
+		importer: &cachingImporter{imp: importer.Default(), failed: make(map[string]error)},
 	}
 	s.in = yaegi.New(yaegi.Options{
 		Stdin:        stdin,
@@ -118,14 +128,18 @@ func New(opts Options) (*Session, error) {
 	})
 	stdout, stderr := opts.Stdout, opts.Stderr
 	for _, syms := range []yaegi.Exports{
-		stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, unsafe.Symbols,
+		stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, unsafe.Symbols, exports.Symbols,
 		// yaegi maps os.Stderr only when its Stderr is a file; ours is a
-		// filter, so map both streams here.
+		// filter, so map both streams here. os.Stdin becomes the session's
+		// reader (an io.Reader, so os.Stdin.Fd() does not compile in
+		// cells): reads on a pipe could not ask the front end for input.
 		{"os/os": {
+			"Stdin":  reflect.ValueOf(&stdin).Elem(),
 			"Stdout": reflect.ValueOf(&stdout).Elem(),
 			"Stderr": reflect.ValueOf(&stderr).Elem(),
 		}},
 		{rtPath + "/" + rtPackage: {"Defer": reflect.ValueOf(s.addDefer)}},
+		inputSymbols(stdin),
 	} {
 		if err := s.in.Use(syms); err != nil {
 			return nil, fmt.Errorf("session: loading symbols: %w", err)
@@ -133,6 +147,9 @@ func New(opts Options) (*Session, error) {
 	}
 	if _, err := s.execute(context.Background(), fmt.Sprintf("import %s %q", rtPackage, rtPath)); err != nil {
 		return nil, fmt.Errorf("session: importing the runtime helpers: %w", err)
+	}
+	if err := s.loadDisplay(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -173,9 +190,6 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 	}
 	cell.SplitVarInits(fset, s.isVar)
 	hasDefers := cell.LowerDefers(rtPackage, "Defer")
-	// Integration point for package interp/lower (modern Go rewrites): call
-	// lower.Rewrite(fset, node) on each of cell.Decls and on the statement
-	// block below before compiling them.
 
 	main := ast.NewIdent("main")
 	if len(cell.Imports) > 0 {
@@ -189,22 +203,36 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 		}
 	}
 	s.imported = imported
+	s.pkg.AddImports(cell.Imports)
 
 	var v reflect.Value
 	var ierr *interp.Error
 	s.defers = nil
 	for _, step := range cell.Steps(fset) {
 		if len(step.Decls) > 0 {
-			s.indexDecls(fset, step.Decls)
-			node := &ast.File{Package: step.Decls[0].Pos(), Name: main, Decls: step.Decls}
+			decls, err := s.lowerDecls(step.Decls)
+			if err != nil {
+				ierr = s.compileError(code, err)
+				break
+			}
+			s.indexDecls(fset, decls)
+			node := &ast.File{Package: decls[0].Pos(), Name: main, Decls: decls}
 			if _, ierr = s.run(ctx, code, node); ierr != nil {
 				break
 			}
+			s.pkg.AddDecls(decls)
 			continue
 		}
-		s.indexStmts(step.Stmts)
-		block := &ast.BlockStmt{Lbrace: step.Stmts[0].Pos(), List: step.Stmts}
-		if v, ierr = s.run(ctx, code, block); ierr != nil {
+		stmts, _, err := s.lowerConfig(nil).RewriteStmts(fset, step.Stmts)
+		if err != nil {
+			ierr = s.compileError(code, err)
+			break
+		}
+		s.indexStmts(stmts)
+		block := &ast.BlockStmt{Lbrace: step.Stmts[0].Pos(), List: stmts}
+		v, ierr = s.run(ctx, code, block)
+		s.pkg.AddStmts(stmts)
+		if ierr != nil {
 			break
 		}
 	}
@@ -223,6 +251,46 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 		return nil, ierr
 	}
 	return result, nil
+}
+
+// lowerConfig returns the configuration for package lower's rewrites of
+// a step that declares decls: the earlier cells are the package it is
+// checked with.
+func (s *Session) lowerConfig(decls []ast.Decl) lower.Config {
+	return lower.Config{Files: s.pkg.Files(decls...), Importer: s.importer, Cell: true}
+}
+
+// lowerDecls rewrites declarations with package lower, in a file that
+// sees the imports of the cells so far.
+func (s *Session) lowerDecls(decls []ast.Decl) ([]ast.Decl, error) {
+	cfg := s.lowerConfig(decls)
+	file := &ast.File{Name: ast.NewIdent("main"), Decls: decls}
+	if imports := cfg.Files[0]; len(imports.Imports) > 0 {
+		file.Imports = imports.Imports
+		file.Decls = append([]ast.Decl{imports.Decls[0]}, decls...)
+	}
+	if _, err := cfg.Rewrite(s.in.FileSet(), file); err != nil {
+		return nil, err
+	}
+	return file.Decls[len(file.Decls)-len(decls):], nil
+}
+
+// cachingImporter remembers the packages it could not import: the session
+// asks again for every cell, and each failed attempt runs the go command.
+type cachingImporter struct {
+	imp    types.Importer
+	failed map[string]error
+}
+
+func (c *cachingImporter) Import(path string) (*types.Package, error) {
+	if err, ok := c.failed[path]; ok {
+		return nil, err
+	}
+	p, err := c.imp.Import(path)
+	if err != nil {
+		c.failed[path] = err
+	}
+	return p, err
 }
 
 // run evaluates node (parsed with the interpreter's FileSet).
