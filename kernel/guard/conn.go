@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/go-zeromq/zmq4"
 )
 
 // conn is the net.Conn handed to zmq4. It has two phases.
@@ -37,7 +39,7 @@ type conn struct {
 	once  sync.Once    // guards the log record of a cut
 }
 
-func newConn(rc net.Conn, br *bufio.Reader, replay []byte, cfg Config, log *slog.Logger) *conn {
+func newConn(rc net.Conn, br *bufio.Reader, replay []byte, local zmq4.SocketType, cfg Config, log *slog.Logger) *conn {
 	return &conn{
 		Conn:         rc,
 		br:           br,
@@ -45,7 +47,7 @@ func newConn(rc net.Conn, br *bufio.Reader, replay []byte, cfg Config, log *slog
 		writeTimeout: cfg.WriteTimeout,
 		replay:       replay,
 		echo:         serverGreeting[:],
-		limit:        frameLimiter{max: uint64(cfg.MaxMessageSize)},
+		limit:        newFrameLimiter(local, cfg.MaxMessageSize),
 	}
 }
 

@@ -11,8 +11,9 @@
 // concurrently and under a deadline, and hands zmq4 only connections that
 // passed, replaying the bytes it consumed so that zmq4's handshake runs
 // unchanged. After the handshake it watches frame headers as they stream to
-// zmq4, cutting a connection before zmq4 allocates an oversized frame, and
-// puts a deadline on every write.
+// zmq4, cutting a connection before zmq4 allocates an oversized frame, lets
+// a PUB socket's peers send nothing but subscriptions, and puts a deadline on
+// every write.
 //
 // Call [New] once, then bind each socket through [Transport.Endpoint]:
 //

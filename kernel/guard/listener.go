@@ -221,5 +221,5 @@ func (l *listener) handshake(rc net.Conn, deadline time.Time) (*conn, error) {
 	if err := checkReady(l.typ, replay[start:]); err != nil {
 		return nil, err
 	}
-	return newConn(rc, br, replay, l.cfg, l.log), nil
+	return newConn(rc, br, replay, l.typ, l.cfg, l.log), nil
 }

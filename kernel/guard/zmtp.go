@@ -22,6 +22,12 @@ const (
 	// is generous and keeps a hostile peer from making us buffer much.
 	maxReadySize = 64 << 10
 
+	// maxSubscriptionBytes bounds what one subscriber may send a PUB over
+	// its whole connection: subscription messages, each costing its size plus
+	// frameOverhead. zmq4 keeps every topic, so this bounds its memory too. A
+	// Jupyter front end sends one empty subscription.
+	maxSubscriptionBytes = 64 << 10
+
 	// frameOverhead is what each frame costs against MaxMessageSize on top of
 	// its body: zmq4 keeps a slice header per frame, so a flood of empty
 	// frames must not be free.
@@ -38,6 +44,7 @@ var (
 	errReady     = errors.New("bad READY command")
 	errPeerType  = errors.New("incompatible peer socket type")
 	errFrameSize = errors.New("message exceeds size limit")
+	errNotTopic  = errors.New("subscriber sent something other than a subscription")
 )
 
 // serverGreeting is the greeting zmq4 v0.17.0 sends, byte for byte: ZMTP 3.0,
@@ -274,18 +281,34 @@ func knownType(typ zmq4.SocketType) bool {
 // arbitrary pieces and fails as soon as a header would take the current
 // multipart message past max bytes (each frame costing its size plus
 // frameOverhead). It never allocates.
+//
+// With subscriber set it guards a PUB socket, which only ever receives
+// subscriptions: every message must be a single, non-empty data frame whose
+// first byte is 0 (unsubscribe) or 1 (subscribe), and max bounds the total
+// over the connection's life. zmq4's PUB queues anything else (commands
+// included) for a Recv that a publisher never calls; once its 10 slots are
+// full, the reader of every connection sending more blocks for ever, holding
+// the connection and the message.
 type frameLimiter struct {
-	max   uint64
-	hdr   [9]byte
-	nhdr  int
-	body  uint64 // body bytes still to pass before the next header
-	total uint64 // cost so far of the message being received
+	max        uint64
+	subscriber bool
+	hdr        [9]byte
+	nhdr       int
+	body       uint64 // body bytes still to pass before the next header
+	first      bool   // subscriber: the next body byte is a frame's first
+	total      uint64 // cost so far of the message being received
 }
 
 // scan advances over p. After a non-nil error the limiter must not be used.
 func (l *frameLimiter) scan(p []byte) error {
 	for len(p) > 0 {
 		if l.body > 0 {
+			if l.first {
+				if p[0] > 1 {
+					return fmt.Errorf("%w: message starts with %#02x", errNotTopic, p[0])
+				}
+				l.first = false
+			}
 			k := min(l.body, uint64(len(p)))
 			l.body -= k
 			p = p[k:]
@@ -302,11 +325,31 @@ func (l *frameLimiter) scan(p []byte) error {
 		if h.size > l.max || h.size+frameOverhead > l.max-l.total {
 			return fmt.Errorf("%w: frame of %d bytes after %d, limit %d", errFrameSize, h.size, l.total, l.max)
 		}
+		if l.subscriber {
+			switch {
+			case h.command():
+				return fmt.Errorf("%w: a command", errNotTopic)
+			case h.more():
+				return fmt.Errorf("%w: a multipart message", errNotTopic)
+			case h.size == 0:
+				return fmt.Errorf("%w: an empty message", errNotTopic)
+			}
+			l.first = true
+		}
 		l.total += h.size + frameOverhead
-		if !h.more() {
+		if !h.more() && !l.subscriber {
 			l.total = 0
 		}
 		l.body = h.size
 	}
 	return nil
+}
+
+// newFrameLimiter returns the limiter for connections to a local socket of
+// type local.
+func newFrameLimiter(local zmq4.SocketType, maxMessage int64) frameLimiter {
+	if local == zmq4.Pub {
+		return frameLimiter{max: maxSubscriptionBytes, subscriber: true}
+	}
+	return frameLimiter{max: uint64(maxMessage)}
 }

@@ -1,6 +1,7 @@
 package guard
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"testing"
@@ -255,6 +256,43 @@ func TestFrameLimiter(t *testing.T) {
 	}
 }
 
+func TestSubscriberLimiter(t *testing.T) {
+	repeat := func(msg []byte, n int) []byte { return bytes.Repeat(msg, n) }
+	tests := []struct {
+		name    string
+		stream  []byte
+		wantErr error // nil: accepted
+	}{
+		{"subscribe to all", []byte{0, 1, 1}, nil},
+		{"subscribe and unsubscribe a topic", []byte{0, 4, 1, 'a', 'b', 'c', 0, 4, 0, 'a', 'b', 'c'}, nil},
+		{"a Jupyter message", []byte{flagMore, 9, '<', 'I', 'D', 'S', '|', 'M', 'S', 'G', '>'}, errNotTopic},
+		{"single frame, not a topic", []byte{0, 3, 'a', 'b', 'c'}, errNotTopic},
+		{"empty message", []byte{0, 0}, errNotTopic},
+		{"PING command", append([]byte{flagCommand, 7, 4}, "PING\x00\x00"...), errNotTopic},
+		{"topic-looking command", []byte{flagCommand, 2, 1, 'A'}, errNotTopic},
+		{"budget spent by many subscriptions", repeat([]byte{0, 2, 1, 'x'}, maxSubscriptionBytes/(2+frameOverhead)+1), errFrameSize},
+		{"2^62", binary.BigEndian.AppendUint64([]byte{flagLong}, 1<<62), errFrameSize},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, step := range []int{len(tt.stream), 1} {
+				l := newFrameLimiter(zmq4.Pub, DefaultMaxMessageSize)
+				var err error
+				for i := 0; i < len(tt.stream) && err == nil; i += step {
+					err = l.scan(tt.stream[i:min(i+step, len(tt.stream))])
+				}
+				if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+					t.Fatalf("in pieces of %d: scan = %v, want %v", step, err, tt.wantErr)
+				}
+			}
+		})
+	}
+	// Other socket types keep the per-message limit.
+	if l := newFrameLimiter(zmq4.Router, 1000); l.subscriber || l.max != 1000 {
+		t.Errorf("ROUTER limiter = %+v", l)
+	}
+}
+
 func FuzzCheckGreeting(f *testing.F) {
 	f.Add(serverGreeting[:])
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
@@ -304,9 +342,10 @@ func FuzzFrameLimiter(f *testing.F) {
 	f.Add([]byte{flagLong, 0x40, 0, 0, 0, 0, 0, 0, 0}, uint8(3))
 	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
 		const max = 1 << 10
-		whole := frameLimiter{max: max}
+		sub := chunk&0x80 != 0
+		whole := frameLimiter{max: max, subscriber: sub}
 		werr := whole.scan(stream)
-		pieces := frameLimiter{max: max}
+		pieces := frameLimiter{max: max, subscriber: sub}
 		step := int(chunk)%16 + 1
 		var perr error
 		for i := 0; i < len(stream) && perr == nil; i += step {
