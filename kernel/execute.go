@@ -59,13 +59,29 @@ func (k *Kernel) executeRequest(req inbound) error {
 		k.publish("execute_input", req.msg, map[string]any{"code": c.Code, "execution_count": count})
 	}
 	out := &cellOutput{k: k, parent: req.msg, silent: c.Silent, allowStdin: orTrue(c.AllowStdin)}
-	res := k.exec.Execute(ctx, interp.ExecuteRequest{
-		Code:            c.Code,
-		Silent:          c.Silent,
-		StoreHistory:    storeHistory,
-		AllowStdin:      out.allowStdin,
-		UserExpressions: c.UserExpressions,
-	}, out)
+	var res interp.ExecuteResult
+	if name, ok := pagerName(c.Code); ok {
+		res = k.page(ctx, name, out)
+	} else {
+		res = k.exec.Execute(ctx, interp.ExecuteRequest{
+			Code:            c.Code,
+			Silent:          c.Silent,
+			StoreHistory:    storeHistory,
+			AllowStdin:      out.allowStdin,
+			UserExpressions: c.UserExpressions,
+		}, out)
+	}
+	if storeHistory {
+		var output *string
+		if r := res.Result; r != nil {
+			if text, ok := r.Data["text/plain"].(string); ok {
+				output = &text
+			}
+		}
+		if err := k.hist.add(count, c.Code, output); err != nil {
+			k.log.Warn("history", "err", err)
+		}
+	}
 
 	userExprs := res.UserExpressions
 	if userExprs == nil {

@@ -37,6 +37,7 @@ var (
 		"shutdown_request":    (*Kernel).shutdownRequest,
 		"interrupt_request":   (*Kernel).interruptRequest,
 		"is_complete_request": (*Kernel).isCompleteRequest,
+		"usage_request":       (*Kernel).usageRequest,
 	}
 )
 
@@ -105,6 +106,10 @@ func kernelInfo(version string) map[string]any {
 			{"text": "Effective Go", "url": "https://go.dev/doc/effective_go"},
 		},
 		"debugger": false,
+		// Protocol 5.5's optional features; none of them (subshells, the
+		// debugger) is implemented. See docs/display.md for why the
+		// protocol version stays 5.3.
+		"supported_features": []string{},
 	}
 }
 
@@ -179,13 +184,6 @@ func (k *Kernel) inspectRequest(req inbound) error {
 	return nil
 }
 
-func (k *Kernel) historyRequest(req inbound) error {
-	// History is not kept yet; an empty answer keeps front ends that ask at
-	// start-up (jupyter console) working.
-	k.reply(req, "history_reply", map[string]any{"status": "ok", "history": []any{}})
-	return nil
-}
-
 func (k *Kernel) commInfoRequest(req inbound) error {
 	k.reply(req, "comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}})
 	return nil
@@ -229,6 +227,9 @@ func (k *Kernel) shutdownRequest(req inbound) error {
 		k.mu.Lock()
 		k.execCount = 0
 		k.mu.Unlock()
+		if err := k.hist.newSession(); err != nil {
+			k.log.Warn("history", "err", err)
+		}
 		k.reply(req, "shutdown_reply", content)
 		k.publish("shutdown_reply", req.msg, content)
 		return nil

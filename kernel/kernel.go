@@ -47,6 +47,10 @@ type Config struct {
 	// key. Without a key anyone who can reach the ports can run code, so
 	// New refuses that unless told to.
 	AllowUnsigned bool
+	// HistoryFile is where the input history is kept, shared with the
+	// user's other kernels. "" means the per-user default,
+	// $XDG_DATA_HOME/gokernel/history.jsonl; "-" keeps it in memory.
+	HistoryFile string
 }
 
 // ErrUnsignedRemote is returned by New for an empty key on a non-loopback
@@ -68,6 +72,7 @@ type Kernel struct {
 	hb                    zmq4.Socket
 
 	inputReplies chan *wire.Message // input_reply messages from the stdin reader
+	hist         *history
 
 	mu          sync.Mutex
 	execCount   int                // guarded by mu
@@ -113,8 +118,22 @@ func New(cfg Config) (*Kernel, error) {
 		}
 		cfg.Guard = g
 	}
+	histPath := cfg.HistoryFile
+	switch histPath {
+	case "":
+		if histPath, err = historyFile(); err != nil {
+			cfg.Logger.Warn("no history file", "err", err)
+		}
+	case "-":
+		histPath = ""
+	}
+	hist, err := openHistory(histPath)
+	if err != nil {
+		cfg.Logger.Warn("history", "err", err)
+	}
 	return &Kernel{
 		cfg:          cfg,
+		hist:         hist,
 		log:          cfg.Logger,
 		exec:         cfg.Executor,
 		signer:       signer,

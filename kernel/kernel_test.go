@@ -130,7 +130,7 @@ func startKernel(t *testing.T, exec interp.Executor) (*client, *Kernel, *runResu
 	conn := &wire.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], IOPubPort: p[1],
 		StdinPort: p[2], ControlPort: p[3], HBPort: p[4], Key: "test-key", SignatureScheme: wire.SchemeHMACSHA256}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	k, err := New(Config{Conn: conn, Executor: exec, Logger: logger, Version: "test", SendTimeout: 2 * time.Second})
+	k, err := New(Config{Conn: conn, Executor: exec, Logger: logger, Version: "test", SendTimeout: 2 * time.Second, HistoryFile: "-"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,14 +543,14 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	remote := *good
 	remote.IP = "0.0.0.0"
-	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}}); !errors.Is(err, ErrUnsignedRemote) {
+	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}, HistoryFile: "-"}); !errors.Is(err, ErrUnsignedRemote) {
 		t.Errorf("unsigned remote: err = %v, want ErrUnsignedRemote", err)
 	}
-	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}, AllowUnsigned: true}); err != nil {
+	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}, AllowUnsigned: true, HistoryFile: "-"}); err != nil {
 		t.Errorf("unsigned remote allowed explicitly: %v", err)
 	}
 	remote.Key, remote.SignatureScheme = "k", wire.SchemeHMACSHA256
-	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}}); err != nil {
+	if _, err := New(Config{Conn: &remote, Executor: &fakeExecutor{}, HistoryFile: "-"}); err != nil {
 		t.Errorf("signed remote: %v", err)
 	}
 	bad := *good
@@ -569,7 +569,7 @@ func TestBindFailure(t *testing.T) {
 	taken := l.Addr().(*net.TCPAddr).Port
 	p := freePorts(t, 4)
 	conn := &wire.ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", ShellPort: p[0], IOPubPort: p[1], StdinPort: p[2], ControlPort: p[3], HBPort: taken}
-	k, err := New(Config{Conn: conn, Executor: &fakeExecutor{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	k, err := New(Config{Conn: conn, Executor: &fakeExecutor{}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HistoryFile: "-"})
 	if err != nil {
 		t.Fatal(err)
 	}

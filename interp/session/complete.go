@@ -16,6 +16,8 @@ import (
 
 	"github.com/gokernel/gokernel/interp"
 	"github.com/gokernel/gokernel/interp/frontend"
+	"github.com/gokernel/gokernel/interp/stddoc"
+	"github.com/gokernel/gokernel/interp/symbols"
 	"github.com/traefik/yaegi/stdlib"
 )
 
@@ -24,6 +26,14 @@ type symbol struct {
 	kind string        // "var", "const", "type" or "func"
 	decl string        // its declaration, as source
 	fn   *ast.FuncType // the signature of a func
+	src  string        // the source of a func (and its methods) or type
+
+	// For a type: whether it is a struct type, its methods (name → pointer
+	// receiver), and what rendering with display methods has resolved.
+	isStruct  bool
+	methods   map[string]bool
+	rtype     reflect.Type             // yaegi's runtime type for it
+	renderers map[string]reflect.Value // method name → func(x T) any
 }
 
 func (s *Session) isVar(name string) bool {
@@ -37,14 +47,28 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
 			if d.Recv == nil {
-				s.index[d.Name.Name] = &symbol{kind: "func", decl: nodeString(fset, &ast.FuncDecl{Name: d.Name, Type: d.Type}), fn: d.Type}
+				s.index[d.Name.Name] = &symbol{kind: "func", decl: nodeString(fset, &ast.FuncDecl{Name: d.Name, Type: d.Type}), fn: d.Type, src: nodeString(fset, d)}
+				continue
+			}
+			if name, ptr := receiver(d); name != "" {
+				if sym := s.index[name]; sym != nil && sym.kind == "type" {
+					if sym.methods == nil {
+						sym.methods = map[string]bool{}
+					}
+					sym.methods[d.Name.Name] = ptr
+					sym.src += "\n\n" + nodeString(fset, d)
+					delete(sym.renderers, d.Name.Name)
+				}
 			}
 		case *ast.GenDecl:
 			for _, spec := range d.Specs {
 				switch spec := spec.(type) {
 				case *ast.TypeSpec:
-					s.index[spec.Name.Name] = &symbol{kind: "type", decl: "type " + nodeString(fset, spec)}
+					sym := &symbol{kind: "type", decl: "type " + nodeString(fset, spec)}
+					sym.src = sym.decl
+					s.index[spec.Name.Name] = sym
 					if st, ok := spec.Type.(*ast.StructType); ok {
+						sym.isStruct = true
 						for _, f := range st.Fields.List {
 							for _, n := range f.Names {
 								if !n.IsExported() {
@@ -61,6 +85,22 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) {
 			}
 		}
 	}
+}
+
+// receiver returns the name of the type of method d's receiver, and whether
+// it is a pointer.
+func receiver(d *ast.FuncDecl) (name string, ptr bool) {
+	if len(d.Recv.List) != 1 {
+		return "", false
+	}
+	t := d.Recv.List[0].Type
+	if st, ok := t.(*ast.StarExpr); ok {
+		t, ptr = st.X, true
+	}
+	if id, ok := t.(*ast.Ident); ok {
+		return id.Name, ptr
+	}
+	return "", false
 }
 
 // indexStmts records the package-level names that top-level statements
@@ -83,9 +123,14 @@ func nodeString(fset *token.FileSet, n any) string {
 	return b.String()
 }
 
-// packageSymbols returns the stdlib symbols of the package at importPath.
+// packageSymbols returns the symbols of the package at importPath: a
+// standard library package or one of gokernel's own.
 func (s *Session) packageSymbols(importPath string) map[string]reflect.Value {
-	return stdlib.Symbols[importPath+"/"+path.Base(importPath)]
+	key := importPath + "/" + path.Base(importPath)
+	if syms, ok := stdlib.Symbols[key]; ok {
+		return syms
+	}
+	return symbols.Symbols[key]
 }
 
 // findPackage resolves a package name: an imported one, or a standard
@@ -95,10 +140,12 @@ func (s *Session) findPackage(name string) (map[string]reflect.Value, string) {
 		return s.packageSymbols(p), p
 	}
 	var best string
-	for key := range stdlib.Symbols {
-		p := path.Dir(key)
-		if path.Base(key) == name && (best == "" || len(p) < len(best)) {
-			best = p
+	for _, table := range []map[string]map[string]reflect.Value{stdlib.Symbols, symbols.Symbols} {
+		for key := range table {
+			p := path.Dir(key)
+			if path.Base(key) == name && (best == "" || len(p) < len(best)) {
+				best = p
+			}
 		}
 	}
 	if best == "" {
@@ -135,11 +182,19 @@ func (s *Session) Complete(code string, cursor int) interp.Completion {
 	var matches []match
 	if start > 0 && runes[start-1] == '.' {
 		pstart := identStart(runes, start-1)
-		if syms, _ := s.findPackage(string(runes[pstart : start-1])); syms != nil {
-			for name, v := range syms {
-				if strings.HasPrefix(name, prefix) && !strings.HasPrefix(name, "_") {
-					matches = append(matches, match{name, kindOf(v)})
+		x := string(runes[pstart : start-1])
+		if _, isVar := s.index[x]; !isVar {
+			if syms, _ := s.findPackage(x); syms != nil {
+				for name, v := range syms {
+					if strings.HasPrefix(name, prefix) && !strings.HasPrefix(name, "_") {
+						matches = append(matches, match{name, kindOf(v)})
+					}
 				}
+			}
+		}
+		for name, kind := range s.members(x) {
+			if strings.HasPrefix(name, prefix) {
+				matches = append(matches, match{name, kind})
 			}
 		}
 	} else {
@@ -149,7 +204,9 @@ func (s *Session) Complete(code string, cursor int) interp.Completion {
 			}
 		}
 		for name, sym := range s.index {
-			add(name, sym.kind)
+			if !strings.HasPrefix(name, "gokernel_") {
+				add(name, sym.kind)
+			}
 		}
 		for name := range s.imported {
 			if name != rtPackage {
@@ -222,9 +279,16 @@ func (s *Session) Inspect(code string, cursor, detail int) interp.Inspection {
 		if !ok {
 			return notFound
 		}
-		text = p + "." + name + " " + v.Type().String()
-		if v.Kind() == reflect.Pointer && v.IsNil() {
-			text = "type " + p + "." + name + " " + v.Type().Elem().Kind().String()
+		if d, ok := stddoc.Lookup(p, name); ok {
+			text = strings.TrimSpace(d.Decl) + "\n\n" + d.Doc
+			if !strings.HasPrefix(d.Decl, "func") {
+				text = "package " + p + "\n\n" + text
+			}
+		} else {
+			text = p + "." + name + " " + v.Type().String()
+			if v.Kind() == reflect.Pointer && v.IsNil() {
+				text = "type " + p + "." + name + " " + v.Type().Elem().Kind().String()
+			}
 		}
 	} else {
 		sym, ok := s.index[name]
@@ -242,6 +306,9 @@ func (s *Session) Inspect(code string, cursor, detail int) interp.Inspection {
 					text += "\nvalue: " + s.format(v)
 				}
 			}
+		}
+		if detail > 0 && sym.src != "" {
+			text += "\n\nsource:\n" + sym.src
 		}
 	}
 	if text == "" {

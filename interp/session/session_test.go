@@ -156,7 +156,7 @@ func TestExecute(t *testing.T) {
 		}},
 		{"internal panic", []step{
 			{code: "z := 5"},
-			{code: "for i := range 3 { _ = i }", errName: ErrNameInternal, errVal: "the interpreter could not handle"},
+			{code: "var b [1e1]int", errName: ErrNameInternal, errVal: "the interpreter could not handle"},
 			{code: "z + 1", result: "6"},
 			{code: "func ok() int { s := 0; for i := 0; i < 3; i++ { s += i }; return s }\nok()", result: "3"},
 		}},
@@ -189,7 +189,7 @@ func TestOutput(t *testing.T) {
 		{code: "import (\n\"fmt\"\n\"os\"\n\"log\"\n)"},
 		{code: "fmt.Println(\"a\"); fmt.Fprintln(os.Stdout, \"b\"); fmt.Fprintln(os.Stderr, \"c\"); log.SetFlags(0); log.Print(\"d\")"},
 		{code: `panic("p")`, errName: ErrNamePanic},
-		{code: "for i := range 2 { _ = i }", errName: ErrNameInternal},
+		{code: "var b [1e1]int", errName: ErrNameInternal},
 	})
 	out, errOut := ts.output(t)
 	if out != "a\nb\n" {
@@ -307,7 +307,7 @@ func TestInspect(t *testing.T) {
 	}{
 		{"counter", 3, "var counter\ntype: int\nvalue: 7"},
 		{"add(1, 2)", 1, "func add(a, b int) int"},
-		{"strings.ToUpper", 10, "strings.ToUpper func(string) string"},
+		{"strings.ToUpper", 10, "func ToUpper(s string) string"},
 		{"nothing", 2, ""},
 	}
 	for _, tt := range tests {
@@ -318,7 +318,7 @@ func TestInspect(t *testing.T) {
 			}
 			continue
 		}
-		if !got.Found || got.Data["text/plain"] != tt.want {
+		if text, _ := got.Data["text/plain"].(string); !got.Found || !strings.HasPrefix(text, tt.want) {
 			t.Errorf("Inspect(%q) = %v, want %q", tt.code, got.Data["text/plain"], tt.want)
 		}
 	}
