@@ -8,17 +8,20 @@ import "sync"
 // value is not usable; call [NewReplayGuard]. It is safe for concurrent use.
 type ReplayGuard struct {
 	mu   sync.Mutex
+	size int
 	seen map[string]struct{}
 	ring []string // insertion order; ring[next] is the oldest once full
 	next int
 }
 
-// NewReplayGuard returns a guard remembering up to size signatures.
+// NewReplayGuard returns a guard remembering up to size signatures. Its
+// memory grows with the signatures seen, up to size, so a kernel that serves
+// few messages stays small.
 func NewReplayGuard(size int) *ReplayGuard {
 	if size < 1 {
 		size = 1
 	}
-	return &ReplayGuard{seen: make(map[string]struct{}, size), ring: make([]string, 0, size)}
+	return &ReplayGuard{size: size, seen: make(map[string]struct{})}
 }
 
 // Check records sig and reports whether it is new. Empty signatures (unsigned
@@ -33,7 +36,7 @@ func (g *ReplayGuard) Check(sig []byte) bool {
 	if _, dup := g.seen[key]; dup {
 		return false
 	}
-	if len(g.ring) < cap(g.ring) {
+	if len(g.ring) < g.size {
 		g.ring = append(g.ring, key)
 	} else {
 		delete(g.seen, g.ring[g.next])
