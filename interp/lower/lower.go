@@ -48,6 +48,11 @@ type Config struct {
 	// type checker could not determine (for example a name whose declaration
 	// is not in Files). It may return nil for "unknown".
 	TypeOf func(ast.Expr) types.Type
+
+	// Cell marks the statements given to RewriteStmts as the top level of a
+	// notebook cell, which yaegi compiles as package-level code; constructs
+	// it cannot compile there are rewritten (see cellStmts).
+	Cell bool
 }
 
 // Rewrite rewrites node in place so yaegi v0.16.1 runs it with Go 1.22+
@@ -164,6 +169,9 @@ func (c Config) rewrite(fset *token.FileSet, file *ast.File, root ast.Node) (boo
 			}
 			return true
 		})
+	}
+	if b, ok := root.(*ast.BlockStmt); ok && c.Cell {
+		r.cellStmts(b)
 	}
 	r.apply(root)
 	return r.changed, r.errs.Err()
@@ -350,6 +358,8 @@ func (r *rewriter) apply(root ast.Node) {
 			if s := r.bindCall(n.Call, n); s != nil {
 				r.replace(c, s)
 			}
+		case *ast.AssignStmt:
+			r.parallelAssign(c, n)
 		case *ast.ExprStmt:
 			if s := r.clearStmt(n); s != nil {
 				r.replace(c, s)

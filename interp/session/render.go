@@ -57,9 +57,8 @@ func (s *Session) toError(code string, err error) *interp.Error {
 		line, col = s.cellPosition(line, col)
 		return newError(ErrNameInternal, code, line, col, fmt.Sprintf(
 			"the interpreter could not handle this code (yaegi panicked: %s); "+
-				"constructs known to do this include range over an int or a function, "+
-				"and v, ok := … at the top level of a cell (move it into a func). "+
-				"The session is intact", msg))
+				"the session is intact: rewriting the construct, or moving it into a func, "+
+				"often avoids this", msg))
 	}
 	var p yaegi.Panic
 	if !errors.As(err, &p) {

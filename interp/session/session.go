@@ -159,6 +159,9 @@ func New(opts Options) (*Session, error) {
 func (s *Session) Execute(ctx context.Context, req interp.ExecuteRequest) interp.ExecuteResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Compiled-in sockets blocked in Recv return when this cell is
+	// interrupted; yaegi alone stops only interpreted code.
+	defer exports.EnterCell(ctx)()
 	var res interp.ExecuteResult
 	result, err := s.execute(ctx, req.Code)
 	switch {
