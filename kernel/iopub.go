@@ -41,6 +41,7 @@ type publisher struct {
 // pending is a message waiting in the queue. Stream messages keep their text
 // in a builder so later text can be appended.
 type pending struct {
+	barrier chan struct{} // set for a flush barrier: closed when reached
 	msgType string
 	parent  *wire.Message
 	content any
@@ -91,6 +92,22 @@ func (p *publisher) publishStream(parent *wire.Message, name, text string) {
 	p.wake.Broadcast()
 }
 
+// flush waits until every message queued before the call has been handed to
+// the socket, so a reply sent next on another socket does not overtake the
+// output it concludes. After close it returns at once.
+func (p *publisher) flush() {
+	done := make(chan struct{})
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.queue = append(p.queue, &pending{barrier: done})
+	p.wake.Broadcast()
+	p.mu.Unlock()
+	<-done
+}
+
 // close stops accepting messages and waits until the queued ones are sent.
 func (p *publisher) close() {
 	p.mu.Lock()
@@ -114,6 +131,10 @@ func (p *publisher) run() {
 		p.mu.Unlock()
 
 		for _, m := range batch {
+			if m.barrier != nil {
+				close(m.barrier)
+				continue
+			}
 			p.send(m)
 		}
 		if closed && len(batch) == 0 {

@@ -300,8 +300,10 @@ func (k *Kernel) encodeIOPub(msgType string, parent *wire.Message, content any) 
 	return wire.Encode(m, k.signer)
 }
 
-// reply answers req on the socket it came in on, to its identities.
+// reply answers req on the socket it came in on, to its identities, after
+// the iopub messages published so far (the request's output) are out.
 func (k *Kernel) reply(req inbound, msgType string, content any) {
+	k.iopub.flush()
 	k.sendTo(req.via, req.msg, msgType, content)
 }
 

@@ -3,6 +3,8 @@
 // Usage:
 //
 //	gokernel kernel CONNECTION_FILE   serve a kernel (what Jupyter runs)
+//	gokernel serve [flags]            serve a kernel without Jupyter (remote shell)
+//	gokernel build --with MODULE …    build a kernel with packages compiled in
 //	gokernel install [flags]          register the kernelspec with Jupyter
 //	gokernel version                  print the version
 //
@@ -25,9 +27,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/gokernel/gokernel/interp/exports"
+	"github.com/gokernel/gokernel/interp/modules"
 	"github.com/gokernel/gokernel/interp/session"
+	"github.com/gokernel/gokernel/interp/stdlib"
 	"github.com/gokernel/gokernel/interp/worker"
-	"github.com/gokernel/gokernel/kernel"
 	"github.com/gokernel/gokernel/wire"
 )
 
@@ -42,6 +46,8 @@ const usage = `gokernel is a Jupyter kernel for Go.
 
 Usage:
   gokernel kernel [--log-level LEVEL] [--allow-unsigned] CONNECTION_FILE
+  gokernel serve [--ip IP] [--ports A-B | --port-base N] [--connection-file PATH]
+  gokernel build --with MODULE[@VERSION][=DIR] ... [-o FILE] [--src DIR]
   gokernel install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT]
   gokernel version
 
@@ -58,6 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "kernel":
 		return runKernel(rest, stderr)
+	case "serve":
+		return runServe(rest, stdout, stderr)
+	case "build":
+		return runBuild(rest, stdout, stderr)
 	case "install":
 		return runInstall(rest, stdout, stderr)
 	case "version", "-version", "--version":
@@ -117,42 +127,12 @@ func runKernel(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gokernel kernel: %v\n", err)
 		return 2
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		fmt.Fprintf(stderr, "gokernel kernel: cannot find my own executable to start the worker: %v\n", err)
-		return 1
-	}
-
-	// SIGINT interrupts the running cell, as Jupyter's signal interrupt
-	// mode expects; it never stops the kernel. SIGTERM and SIGHUP stop it.
+	// SIGINT interrupts the running cell (serveKernel), as Jupyter's signal
+	// interrupt mode expects; it never stops the kernel. SIGTERM and SIGHUP
+	// stop it.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	sigint := make(chan os.Signal, 1)
-	signal.Notify(sigint, os.Interrupt)
-	defer signal.Stop(sigint)
-
-	sup, err := worker.New(ctx, worker.Config{Path: exe, Args: []string{"worker"}, Logger: logger.With("component", "worker")})
-	if err != nil {
-		fmt.Fprintf(stderr, "gokernel kernel: %v\n", err)
-		return 1
-	}
-	k, err := kernel.New(kernel.Config{Conn: conn, Executor: sup, Logger: logger, Version: versionString(), AllowUnsigned: *allowUnsigned})
-	if err != nil {
-		sup.Close()
-		fmt.Fprintf(stderr, "gokernel kernel: %v\n", err)
-		return 2
-	}
-	go func() {
-		for range sigint {
-			logger.Info("SIGINT: interrupting the running cell")
-			k.Interrupt()
-		}
-	}()
-	if err := k.Run(ctx); err != nil {
-		fmt.Fprintf(stderr, "gokernel kernel: %v\n", err)
-		return 1
-	}
-	return 0
+	return serveKernel(ctx, "gokernel kernel", conn, logger, *allowUnsigned, stderr)
 }
 
 // runWorker is the hidden subcommand the kernel starts to evaluate cells.
@@ -162,12 +142,25 @@ func runWorker(args []string) int {
 		return 2
 	}
 	return worker.Main(func(h worker.Host) (worker.Evaluator, error) {
-		return session.New(session.Options{
+		opts := session.Options{
 			Stdin:   h.Stdin,
 			Stdout:  h.Stdout,
 			Stderr:  h.Stderr,
 			Display: h.Display,
+		}
+		// Modules fetched with %go get live in a cache shared by sessions.
+		// Without one (a read-only home) cells still run; %go says why not.
+		cache, err := modules.Open(modules.Config{
+			Std:      modules.SymbolPaths(stdlib.Symbols),
+			Compiled: modules.SymbolPaths(exports.Symbols),
 		})
+		if err != nil {
+			h.Logger.Warn("no module cache: %go get is unavailable", "err", err)
+		} else {
+			opts.GoPath = cache.GoPath()
+			opts.GoCommand = cache.Magic
+		}
+		return session.New(opts)
 	})
 }
 

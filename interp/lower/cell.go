@@ -15,7 +15,7 @@ import (
 //     `v, ok := m[k]` → `var v V; var ok bool; v, ok = m[k]`.
 //   - A compound statement (if, for, switch, select, block) that holds such a
 //     definition, a binding type switch or a defining select case outside
-//     any function literal runs inside a function literal called at once,
+//     any function literal, or a loop holding a function literal, runs inside a function literal called at once,
 //     where yaegi compiles them: its variables are local to it anyway.
 func (r *rewriter) cellStmts(b *ast.BlockStmt) {
 	var out []ast.Stmt
@@ -90,6 +90,14 @@ func isCommaOk(s *ast.AssignStmt) bool {
 // needsFunc reports whether s holds, outside function literals, a construct
 // that yaegi compiles only inside a function.
 func needsFunc(s ast.Stmt) bool {
+	switch s.(type) {
+	case *ast.ForStmt, *ast.RangeStmt:
+		// The per-iteration copies of a loop whose variables a closure
+		// may capture hang yaegi when the loop is at the top level.
+		if hasFuncLit(s) {
+			return true
+		}
+	}
 	found := false
 	ast.Inspect(s, func(n ast.Node) bool {
 		switch n := n.(type) {
@@ -107,6 +115,18 @@ func needsFunc(s ast.Stmt) bool {
 			if as, ok := n.Comm.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
 				found = true
 			}
+		}
+		return !found
+	})
+	return found
+}
+
+// hasFuncLit reports whether n contains a function literal.
+func hasFuncLit(n ast.Node) bool {
+	found := false
+	ast.Inspect(n, func(n ast.Node) bool {
+		if _, ok := n.(*ast.FuncLit); ok {
+			found = true
 		}
 		return !found
 	})

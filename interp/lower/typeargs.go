@@ -12,7 +12,9 @@ import (
 //     arguments (yaegi infers the literal's types wrong);
 //   - a variadic parameter whose type involves a type parameter;
 //   - a type parameter constrained by a slice or map type over other type
-//     parameters (S ~[]E), which yaegi cannot infer E from.
+//     parameters (S ~[]E), which yaegi cannot infer E from;
+//   - a parameter of a generic named type or a function type over type
+//     parameters (seq iter.Seq[E]), which yaegi unifies wrongly.
 //
 // Any other call keeps its form, because explicit instantiation trips other
 // yaegi bugs.
@@ -75,6 +77,18 @@ func needsTypeArgs(sig *types.Signature, call *ast.CallExpr) bool {
 			return true
 		}
 	}
+	for i := range sig.Params().Len() {
+		switch t := sig.Params().At(i).Type().(type) {
+		case *types.Named:
+			if mentionsTypeParam(t) {
+				return true
+			}
+		case *types.Signature:
+			if tparams.Len() >= 1 && (mentionsTypeParam(tupleTypes(t.Params())) || mentionsTypeParam(tupleTypes(t.Results()))) {
+				return true
+			}
+		}
+	}
 	for i := range tparams.Len() {
 		iface, ok := tparams.At(i).Constraint().Underlying().(*types.Interface)
 		if !ok {
@@ -87,6 +101,15 @@ func needsTypeArgs(sig *types.Signature, call *ast.CallExpr) bool {
 		}
 	}
 	return false
+}
+
+// tupleTypes returns the types of t as one type, for mentionsTypeParam.
+func tupleTypes(t *types.Tuple) types.Type {
+	fields := make([]*types.Var, t.Len())
+	for i := range t.Len() {
+		fields[i] = types.NewField(0, nil, "", types.NewSlice(t.At(i).Type()), true)
+	}
+	return types.NewStruct(fields, nil)
 }
 
 // composite reports whether the constraint term t is a slice or map type
@@ -124,6 +147,14 @@ func mentionsTypeParam(t types.Type) bool {
 		return mentionsTypeParam(t.Key()) || mentionsTypeParam(t.Elem())
 	case *types.Chan:
 		return mentionsTypeParam(t.Elem())
+	case *types.Struct:
+		for i := range t.NumFields() {
+			if mentionsTypeParam(t.Field(i).Type()) {
+				return true
+			}
+		}
+	case *types.Signature:
+		return mentionsTypeParam(tupleTypes(t.Params())) || mentionsTypeParam(tupleTypes(t.Results()))
 	case *types.Named:
 		args := t.TypeArgs()
 		for i := range args.Len() {

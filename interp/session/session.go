@@ -49,6 +49,7 @@ import (
 	"github.com/gokernel/gokernel/interp/exports"
 	"github.com/gokernel/gokernel/interp/frontend"
 	"github.com/gokernel/gokernel/interp/lower"
+	gkstdlib "github.com/gokernel/gokernel/interp/stdlib"
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/syscall"
@@ -67,6 +68,9 @@ type Options struct {
 	Display func(interp.DisplayData)
 	// GoPath is where yaegi looks for source packages ($GoPath/src/…).
 	GoPath string
+	// GoCommand runs the %go magic (e.g. "get MODULE", "list"), writing
+	// what it does to out; nil means %go is not available.
+	GoCommand func(ctx context.Context, args []string, out io.Writer) error
 }
 
 // Session is one yaegi interpreter and what the kernel knows about the
@@ -99,8 +103,9 @@ const (
 	rtPackage = "gokernel_rt"
 )
 
-// New starts an interpreter with the standard library (including the
-// unrestricted, syscall and unsafe symbol tables).
+// New starts an interpreter with the standard library of the Go release
+// that built gokernel (package stdlib, and yaegi's unrestricted, syscall and
+// unsafe symbol tables).
 func New(opts Options) (*Session, error) {
 	if opts.Stdout == nil || opts.Stderr == nil {
 		return nil, errors.New("session: Options.Stdout and Options.Stderr must be set")
@@ -128,6 +133,10 @@ func New(opts Options) (*Session, error) {
 	})
 	stdout, stderr := opts.Stdout, opts.Stderr
 	for _, syms := range []yaegi.Exports{
+		// The tables for the Go that built gokernel first: yaegi's own,
+		// loaded next, replace the symbols both have, so that yaegi's
+		// redirection of fmt's output stays in place.
+		gkstdlib.Symbols,
 		stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, unsafe.Symbols, exports.Symbols,
 		// yaegi maps os.Stderr only when its Stderr is a file; ours is a
 		// filter, so map both streams here. os.Stdin becomes the session's
@@ -143,6 +152,11 @@ func New(opts Options) (*Session, error) {
 	} {
 		if err := s.in.Use(syms); err != nil {
 			return nil, fmt.Errorf("session: loading symbols: %w", err)
+		}
+	}
+	for _, src := range gkstdlib.Sources {
+		if _, err := s.in.Compile(src); err != nil {
+			return nil, fmt.Errorf("session: compiling the standard library supplement: %w", err)
 		}
 	}
 	if _, err := s.execute(context.Background(), fmt.Sprintf("import %s %q", rtPackage, rtPath)); err != nil {
@@ -163,7 +177,7 @@ func (s *Session) Execute(ctx context.Context, req interp.ExecuteRequest) interp
 	// interrupted; yaegi alone stops only interpreted code.
 	defer exports.EnterCell(ctx)()
 	var res interp.ExecuteResult
-	result, err := s.execute(ctx, req.Code)
+	result, err := s.executeCell(ctx, req.Code)
 	switch {
 	case err != nil:
 		res.Error = err

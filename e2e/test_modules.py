@@ -1,0 +1,217 @@
+"""Third-party packages in cells (docs/packages.md).
+
+Interpreted: a module served by a file-based GOPROXY that the test writes is
+fetched with `%go get`, imported and called, and still works from the cache
+with the proxy gone; a zip republished with other content is rejected.
+Compiled in: `gokernel build --with` of a local module, and of gonum/plot for
+notebooks/plots.ipynb.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+from jupyter_client import KernelManager
+
+from conftest import ARTIFACTS, REPO, install_kernelspec
+from kernelutil import STARTUP_TIMEOUT, Kernel
+
+# A module with a dependency, as files relative to each module root.
+WORDS = ("example.com/words", "v1.0.0", {
+    "go.mod": "module example.com/words\n\ngo 1.22\n",
+    "words.go": 'package words\n\nfunc Hello() string { return "hello" }\n',
+})
+GREET = ("example.com/greet", "v1.0.0", {
+    "go.mod": "module example.com/greet\n\ngo 1.22\n\nrequire example.com/words v1.0.0\n",
+    "greet.go": 'package greet\n\nimport "example.com/words"\n\n'
+                'func Greet(name string) string { return words.Hello() + ", " + name }\n',
+})
+
+MISSING_MAGIC = ("the session does not route %go to modules.Cache.Magic, nor set Options.GoPath to "
+                 "Cache.GoPath() (wiring listed in docs/packages.md, 'Wiring')")
+MISSING_BUILD = "cmd/gokernel/main.go has no `case \"build\": return runBuild(rest, stdout, stderr)`"
+PLOT_ARGS = ["--with", "gonum.org/v1/plot", "--with", "gonum.org/v1/plot/plotter",
+             "--with", "gonum.org/v1/plot/vg", "--with", "gonum.org/v1/plot/vg/draw",
+             "--with", "gonum.org/v1/plot/plotutil"]
+
+
+def module_zip(path: str, version: str, files: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in sorted(files.items()):
+            z.writestr(f"{path}@{version}/{name}", data)
+    return buf.getvalue()
+
+
+def write_proxy(root: Path, *mods) -> str:
+    for path, version, files in mods:
+        d = root / path / "@v"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "list").write_text(version + "\n")
+        (d / f"{version}.info").write_text(json.dumps({"Version": version}))
+        (d / f"{version}.mod").write_text(files["go.mod"])
+        (d / f"{version}.zip").write_bytes(module_zip(path, version, files))
+    return root.as_uri()
+
+
+def start(name: str, log_name: str) -> Kernel:
+    km = KernelManager(kernel_name=name)
+    log_path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', log_name)}.log"
+    with open(log_path, "wb") as log:
+        km.start_kernel(stdout=log, stderr=log)
+    kc = km.blocking_client()
+    kc.start_channels()
+    k = Kernel(km, kc, log_path)
+    try:
+        kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    except Exception:
+        stop(k)
+        raise
+    return k
+
+
+def stop(k: Kernel):
+    k.kc.stop_channels()
+    if k.km.has_kernel:
+        k.km.shutdown_kernel(now=not k.km.is_alive())
+
+
+def output(ex) -> str:
+    return ex.stdout + ex.stderr + "".join(e["evalue"] for e in ex.errors)
+
+
+@pytest.fixture
+def module_env(tmp_path, monkeypatch):
+    """A cache directory and a file GOPROXY with greet and words, for the kernels started after."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("GOPROXY", write_proxy(tmp_path / "proxy", WORDS, GREET))
+    monkeypatch.delenv("GOFLAGS", raising=False)
+    return tmp_path
+
+
+def require_go_magic(k: Kernel):
+    ex = k.execute("%go list")
+    if ex.status != "ok" and re.search(r"unknown magic|expected|undefined", output(ex)):
+        pytest.skip(MISSING_MAGIC)
+    assert ex.status == "ok", f"%go list failed:\n{ex}"
+
+
+def test_go_get_import_and_offline(module_env, monkeypatch, request):
+    k = start("gotest", request.node.name)
+    try:
+        require_go_magic(k)
+        ex = k.run("%go get example.com/greet@v1.0.0")
+        assert "example.com/greet v1.0.0" in ex.stdout, ex
+        k.run('import "example.com/greet"')
+        assert k.run('greet.Greet("gopher")').result == '"hello, gopher"'
+    finally:
+        stop(k)
+
+    # The proxy is gone; a new session gets the module from the cache.
+    shutil.rmtree(module_env / "proxy")
+    monkeypatch.setenv("GOPROXY", "off")
+    k = start("gotest", request.node.name + "_offline")
+    try:
+        ex = k.run("%go get example.com/greet")
+        assert "from the cache" in ex.stdout, ex
+        k.run('import "example.com/greet"')
+        assert k.run('greet.Greet("again")').result == '"hello, again"'
+    finally:
+        stop(k)
+
+
+def test_changed_zip_is_rejected(module_env, request):
+    k = start("gotest", request.node.name)
+    try:
+        require_go_magic(k)
+        k.run("%go get example.com/words@v1.0.0")
+        # The proxy republishes v1.0.0 with other content; the cached copy
+        # and the layout are removed, so it is downloaded again.
+        path, version, files = WORDS
+        changed = dict(files, **{"words.go": 'package words\n\nfunc Hello() string { return "pwned" }\n'})
+        write_proxy(module_env / "proxy", (path, version, changed))
+        cache = module_env / "cache" / "gokernel" / "modules"
+        (cache / "download" / "example.com" / "words" / "@v" / "v1.0.0.zip").unlink()
+        shutil.rmtree(cache / "gopath" / "src" / "example.com" / "words")
+        ex = k.execute("%go get example.com/words@v1.0.0")
+        assert ex.status == "error", ex
+        assert "checksum mismatch" in output(ex), ex
+    finally:
+        stop(k)
+
+
+def gokernel_build(binary: Path, args: list[str], timeout: int) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(binary), "build", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode == 2 and 'unknown command "build"' in proc.stderr:
+        pytest.skip(MISSING_BUILD)
+    return proc
+
+
+def test_build_with_local_module(gokernel_env, tmp_path, request):
+    mod = tmp_path / "greet"
+    mod.mkdir()
+    (mod / "go.mod").write_text("module example.com/greet\n\ngo 1.22\n")
+    (mod / "greet.go").write_text('package greet\n\nfunc Hello(name string) string { return "hello, " + name }\n')
+    out = tmp_path / "gokernel-greet"
+    proc = gokernel_build(gokernel_env.binary, ["--with", f"example.com/greet={mod}", "-o", str(out)], 600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    install_kernelspec(out, gokernel_env.prefix, "gogreet")
+    k = start("gogreet", request.node.name)
+    try:
+        k.run('import "example.com/greet"')
+        assert k.run('greet.Hello("compiled")').result == '"hello, compiled"'
+    finally:
+        stop(k)
+
+
+def proxy_reachable() -> bool:
+    try:
+        urllib.request.urlopen("https://proxy.golang.org/gonum.org/v1/plot/@v/list", timeout=10).close()
+        return True
+    except OSError:
+        return False
+
+
+def notebook_cells() -> list[str]:
+    nb = json.loads((REPO / "notebooks" / "plots.ipynb").read_text())
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.skipif(os.environ.get("GOKERNEL_E2E_GONUM") != "1",
+                    reason="builds a kernel with gonum/plot (over 3 minutes here, see docs/packages.md; needs the module proxy): "
+                           "set GOKERNEL_E2E_GONUM=1")
+def test_plots_notebook(gokernel_env, tmp_path, request):
+    if not proxy_reachable():
+        pytest.skip("https://proxy.golang.org is unreachable: cannot download gonum.org/v1/plot")
+    out = tmp_path / "gokernel-plot"
+    started = time.monotonic()
+    proc = gokernel_build(gokernel_env.binary, [*PLOT_ARGS, "-o", str(out)], 1200)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    print(f"gokernel build --with gonum.org/v1/plot took {time.monotonic() - started:.0f}s")
+    install_kernelspec(out, gokernel_env.prefix, "goplot")
+    k = start("goplot", request.node.name)
+    try:
+        pngs = []
+        for code in notebook_cells():
+            ex = k.run(code, timeout=120)
+            for m in ex.iopub:
+                data = m["content"].get("data", {}) if m["msg_type"] in ("display_data", "execute_result") else {}
+                if "image/png" in data:
+                    pngs.append(base64.b64decode(data["image/png"]))
+        assert len(pngs) == 2, f"want a line chart and a bar chart, got {len(pngs)} PNGs"
+        for png in pngs:
+            assert png.startswith(b"\x89PNG") and len(png) > 2000, png[:16]
+    finally:
+        stop(k)
