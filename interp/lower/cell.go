@@ -13,10 +13,14 @@ import (
 //   - A comma-ok definition becomes declarations of the variables with their
 //     types, then an assignment, which yaegi compiles:
 //     `v, ok := m[k]` → `var v V; var ok bool; v, ok = m[k]`.
-//   - A compound statement (if, for, switch, select, block) that holds such a
-//     definition, a binding type switch or a defining select case outside
-//     any function literal, or a loop holding a function literal, runs inside a function literal called at once,
-//     where yaegi compiles them: its variables are local to it anyway.
+//   - A compound statement (if, for, switch, select, block, or one of those
+//     labelled) that declares anything outside function literals, or a loop
+//     holding a function literal, runs inside a function literal called at
+//     once, where yaegi compiles it right; its variables are local to it
+//     anyway. At the top level yaegi makes a nested `x := v` assign the
+//     package-level x instead of declaring a new one (`x := 1; { x := 2 }`
+//     left x at 2), and crashes on comma-ok definitions, binding type
+//     switches and defining select cases.
 func (r *rewriter) cellStmts(b *ast.BlockStmt) {
 	var out []ast.Stmt
 	for _, s := range b.List {
@@ -27,7 +31,7 @@ func (r *rewriter) cellStmts(b *ast.BlockStmt) {
 				continue
 			}
 		case *ast.IfStmt, *ast.ForStmt, *ast.RangeStmt, *ast.SwitchStmt, *ast.TypeSwitchStmt,
-			*ast.SelectStmt, *ast.BlockStmt:
+			*ast.SelectStmt, *ast.BlockStmt, *ast.LabeledStmt:
 			if needsFunc(s) {
 				r.changed = true
 				lit := &ast.FuncLit{
@@ -88,7 +92,7 @@ func isCommaOk(s *ast.AssignStmt) bool {
 }
 
 // needsFunc reports whether s holds, outside function literals, a construct
-// that yaegi compiles only inside a function.
+// that yaegi compiles right only inside a function.
 func needsFunc(s ast.Stmt) bool {
 	switch s.(type) {
 	case *ast.ForStmt, *ast.RangeStmt:
@@ -98,23 +102,29 @@ func needsFunc(s ast.Stmt) bool {
 			return true
 		}
 	}
+	return declares(s)
+}
+
+// declares reports whether s declares a name outside function literals: a
+// := definition (also in a range clause, a type switch or a select case) or
+// a var, const or type declaration.
+func declares(s ast.Stmt) bool {
 	found := false
 	ast.Inspect(s, func(n ast.Node) bool {
+		if found {
+			return false
+		}
 		switch n := n.(type) {
 		case *ast.FuncLit:
 			return false
 		case *ast.AssignStmt:
-			if n.Tok == token.DEFINE && isCommaOk(n) {
-				found = true
-			}
+			found = n.Tok == token.DEFINE
+		case *ast.RangeStmt:
+			found = n.Tok == token.DEFINE
+		case *ast.DeclStmt:
+			found = true
 		case *ast.TypeSwitchStmt:
-			if _, ok := n.Assign.(*ast.AssignStmt); ok {
-				found = true
-			}
-		case *ast.CommClause:
-			if as, ok := n.Comm.(*ast.AssignStmt); ok && as.Tok == token.DEFINE {
-				found = true
-			}
+			_, found = n.Assign.(*ast.AssignStmt)
 		}
 		return !found
 	})

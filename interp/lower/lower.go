@@ -331,8 +331,10 @@ func (r *rewriter) apply(root ast.Node) {
 		case *ast.FuncDecl, *ast.FuncLit:
 			r.funcs = r.funcs[:len(r.funcs)-1]
 		case *ast.RangeStmt:
+			r.hoistFuncArgs(n.Body)
 			r.rangeStmt(c, n)
 		case *ast.ForStmt:
+			r.hoistFuncArgs(n.Body)
 			label := ""
 			if l, ok := c.Parent().(*ast.LabeledStmt); ok {
 				label = l.Label.Name

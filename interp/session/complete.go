@@ -31,7 +31,8 @@ type symbol struct {
 	// For a type: whether it is a struct type, its methods (name → pointer
 	// receiver), and what rendering with display methods has resolved.
 	isStruct  bool
-	methods   map[string]bool
+	methods   map[string]bool          // name → pointer receiver
+	sigs      map[string]*ast.FuncType // name → signature
 	rtype     reflect.Type             // yaegi's runtime type for it
 	renderers map[string]reflect.Value // method name → func(x T) any
 }
@@ -54,8 +55,10 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) {
 				if sym := s.index[name]; sym != nil && sym.kind == "type" {
 					if sym.methods == nil {
 						sym.methods = map[string]bool{}
+						sym.sigs = map[string]*ast.FuncType{}
 					}
 					sym.methods[d.Name.Name] = ptr
+					sym.sigs[d.Name.Name] = d.Type
 					sym.src += "\n\n" + nodeString(fset, d)
 					delete(sym.renderers, d.Name.Name)
 				}

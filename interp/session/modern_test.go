@@ -36,6 +36,11 @@ var modernTests = []struct {
 		"func count(n int) iter.Seq[int] {\n\treturn func(yield func(int) bool) {\n\t\tfor i := range n {\n\t\t\tif !yield(i) {\n\t\t\t\treturn\n\t\t\t}\n\t\t}\n\t}\n}",
 		"seq := count(5)", "for v := range seq {\n\tif v == 3 {\n\t\tbreak\n\t}\n\tfmt.Print(v, \" \")\n}\nfmt.Println()"}, "0 1 2 \n"},
 	{"loop variables per iteration", []string{"var fs []func() int\nfor i := 0; i < 3; i++ { fs = append(fs, func() int { return i }) }", "for _, f := range fs { fmt.Print(f()) }\nfmt.Println()"}, "012\n"},
+	{"nested block shadows", []string{"x := 1\n{\n\tx := 2\n\t_ = x\n}\nfmt.Println(x)"}, "1\n"},
+	{"if init shadows", []string{"v := 5\nif v := 7; v > 0 {\n\tfmt.Println(v)\n}\nfmt.Println(v)"}, "7\n5\n"},
+	{"func literal passed to a library in a loop", []string{
+		"func squares(n int) []int {\n\tout := make([]int, n)\n\tvar wg sync.WaitGroup\n\tfor i := 0; i < n; i++ {\n\t\twg.Go(func() { out[i] = i * i })\n\t}\n\twg.Wait()\n\treturn out\n}",
+		"fmt.Println(squares(4))"}, "[0 1 4 9]\n"},
 	{"min max clear", []string{"m := map[int]int{1: 1}\nclear(m)\nfmt.Println(min(3, 1, 2), max(2.5, 1), len(m))"}, "1 2.5 0\n"},
 	{"defer arguments", []string{"func d1() { x := 5; defer fmt.Println(x); x = 6 }", "d1()"}, "5\n"},
 	{"generic inference", []string{
@@ -48,7 +53,7 @@ var modernTests = []struct {
 }
 
 // modernImports are the packages the cells of modernTests use.
-var modernImports = []string{"fmt", "iter", "maps", "slices", "strings"}
+var modernImports = []string{"fmt", "iter", "maps", "slices", "strings", "sync"}
 
 func TestModernGo(t *testing.T) {
 	for _, tt := range modernTests {
@@ -130,7 +135,7 @@ func program(t *testing.T, cells []string) string {
 		case "iter":
 			b.WriteString("var _ iter.Seq[int]\n")
 		default:
-			b.WriteString("_ = " + name + "." + map[string]string{"fmt": "Sprint", "maps": "Clone[map[int]int]", "slices": "Clone[[]int]", "strings": "ToUpper"}[name] + "\n")
+			b.WriteString("_ = " + name + "." + map[string]string{"fmt": "Sprint", "maps": "Clone[map[int]int]", "slices": "Clone[[]int]", "strings": "ToUpper", "sync": "NewCond"}[name] + "\n")
 		}
 	}
 	b.WriteString("}\n")

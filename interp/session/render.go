@@ -190,16 +190,49 @@ func (s *Session) results(call *ast.CallExpr) int {
 			return 0
 		}
 	case *ast.SelectorExpr:
-		pkg, ok := fun.X.(*ast.Ident)
+		x, ok := fun.X.(*ast.Ident)
 		if !ok {
 			return -1
 		}
-		path, ok := s.imported[pkg.Name]
-		if !ok {
+		if path, ok := s.imported[x.Name]; ok {
+			if v, ok := s.packageSymbols(path)[fun.Sel.Name]; ok && v.Kind() == reflect.Func {
+				return v.Type().NumOut()
+			}
 			return -1
 		}
-		if v, ok := s.packageSymbols(path)[fun.Sel.Name]; ok && v.Kind() == reflect.Func {
-			return v.Type().NumOut()
+		return s.methodResults(x.Name, fun.Sel.Name)
+	}
+	return -1
+}
+
+// methodResults counts the results of method m of the cells' variable name,
+// or returns -1 when it cannot tell. Without this, a cell ending in a call
+// like mu.Unlock() would show a stale value: yaegi returns the last value it
+// computed.
+func (s *Session) methodResults(name, m string) int {
+	if sym := s.index[name]; sym == nil || sym.kind != "var" {
+		return -1
+	}
+	v, ok := s.in.Globals()[name]
+	if !ok || !v.IsValid() {
+		return -1
+	}
+	t := v.Type()
+	// Compiled types: reflection sees their methods (through a pointer, the
+	// pointer-receiver ones too).
+	for _, tt := range []reflect.Type{t, reflect.PointerTo(t)} {
+		if meth, ok := tt.MethodByName(m); ok {
+			return meth.Type.NumOut()
+		}
+	}
+	// Types declared in cells: their runtime types carry no methods, so
+	// take the signature from the declaration.
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for tname, tsym := range s.index {
+		if tsym.kind == "type" && tsym.sigs[m] != nil && s.runtimeType(tname, tsym) == t {
+			return tsym.sigs[m].Results.NumFields()
 		}
 	}
 	return -1

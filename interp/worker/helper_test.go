@@ -28,6 +28,11 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "fail":
 		os.Exit(Main(func(Host) (Evaluator, error) { return nil, errors.New("no session today") }))
+	case "slow": // never gets ready
+		os.Exit(Main(func(Host) (Evaluator, error) {
+			time.Sleep(time.Hour)
+			return nil, errors.New("slept")
+		}))
 	default:
 		os.Exit(Main(func(h Host) (Evaluator, error) {
 			return &testEvaluator{h: h, vars: map[string]string{}}, nil
@@ -70,6 +75,17 @@ func (e *testEvaluator) run(ctx context.Context, cmd, arg string) (interp.Execut
 			fmt.Fprintf(w, "line %d ü\n", i)
 		}
 		w.Flush()
+	case "writers": // goroutines printing whole lines at once, unbuffered
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Go(func() {
+				line := strings.Repeat(string(rune('a'+g)), 200)
+				for range 300 {
+					fmt.Fprintln(e.h.Stdout, line)
+				}
+			})
+		}
+		wg.Wait()
 	case "value":
 		return text(arg), nil
 	case "error":
@@ -150,6 +166,13 @@ func (e *testEvaluator) run(ctx context.Context, cmd, arg string) (interp.Execut
 			return interp.ExecuteResult{}, err
 		}
 		return text(strconv.Itoa(c.Process.Pid)), nil
+	case "orphan": // a grandchild that keeps the worker's stdout open
+		c := exec.Command("sleep", "60")
+		c.Stdout = e.h.Stdout
+		if err := c.Start(); err != nil {
+			return interp.ExecuteResult{}, err
+		}
+		fmt.Fprintln(e.h.Stdout, "orphan", c.Process.Pid)
 	case "":
 	default:
 		return interp.ExecuteResult{}, fmt.Errorf("unknown test command %q", cmd)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +21,14 @@ import (
 
 // Tuning knobs of the kernel side.
 const (
-	batchInterval = 50 * time.Millisecond // how often stream text is flushed
-	batchMax      = 64 << 10              // flush earlier when this much is buffered
+	// Stream text is delivered in batches: batchInterval after the first
+	// text of a burst, so that interactive output shows at once, then at
+	// intervals that double while the output goes on, up to
+	// maxBatchInterval (ipykernel's flush interval), so that a long burst
+	// makes few messages. A batch goes earlier once batchMax is buffered.
+	batchInterval    = 50 * time.Millisecond
+	maxBatchInterval = 200 * time.Millisecond
+	batchMax         = 64 << 10
 	// reportHold is how long stderr text that looks like the start of a
 	// crash report is held back, waiting for the worker to die.
 	reportHold = 500 * time.Millisecond
@@ -53,9 +60,11 @@ type proc struct {
 	done    chan struct{}      // closed when everything is delivered
 	killed  atomic.Bool        // ended by the supervisor, not a crash
 
-	// Written before life ends (waitErr) or done closes (report); read after.
-	waitErr error
-	report  string
+	// Written before life ends (waitErr) or done closes (report,
+	// startupText); read after.
+	waitErr     error
+	report      string
+	startupText string // stderr written before ready with no cell attached
 }
 
 // attachment makes out the Output of the proc's pump. cell is the ID of the
@@ -74,23 +83,30 @@ func startProc(cfg *Config, log *slog.Logger) (*proc, error) {
 	rand.Read(tok[:])
 	token := hex.EncodeToString(tok[:])
 
-	var files []*os.File // every pipe end, closed on failure
+	var files []io.Closer // every pipe end, closed on failure
 	pipe := func() (r, w *os.File, err error) {
 		r, w, err = os.Pipe()
-		files = append(files, r, w)
+		if err == nil {
+			files = append(files, r, w)
+		}
+		return r, w, err
+	}
+	streamPipe := func() (r streamReader, w *os.File, err error) {
+		r, w, err = newStreamPipe()
+		if err == nil {
+			files = append(files, r, w)
+		}
 		return r, w, err
 	}
 	closeAll := func() {
 		for _, f := range files {
-			if f != nil {
-				f.Close()
-			}
+			f.Close()
 		}
 	}
 	cmdR, cmdW, err1 := pipe()
 	evR, evW, err2 := pipe()
-	outR, outW, err3 := pipe()
-	errR, errW, err4 := pipe()
+	outR, outW, err3 := streamPipe()
+	errR, errW, err4 := streamPipe()
 	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("worker: start: %w", err)
@@ -128,11 +144,12 @@ func startProc(cfg *Config, log *slog.Logger) (*proc, error) {
 	}
 	events := make(chan *message, 16)
 	outc, errc := make(chan chunk, 16), make(chan chunk, 16)
+	hurry := [2]chan struct{}{make(chan struct{}, 1), make(chan struct{}, 1)}
 	go p.readEvents(evR, events)
-	go readStream(outR, stdout, p.prefix, outc)
-	go readStream(errR, stderr, p.prefix, errc)
-	go p.wait(evR, outR, errR)
-	go p.pump(events, outc, errc)
+	go readStream(outR, stdout, p.prefix, outc, hurry[stdout], life.Done())
+	go readStream(errR, stderr, p.prefix, errc, hurry[stderr], life.Done())
+	go p.wait(evR, outR, errR) // the stream readers close outR and errR
+	go p.pump(events, outc, errc, hurry)
 
 	if err := p.send(&message{Kind: cmdHello, Token: token}); err != nil {
 		p.kill()
@@ -208,23 +225,38 @@ func (p *proc) kill() {
 	p.cmd.Process.Kill()
 }
 
-// waitReady waits for the worker's ready event.
+// waitReady waits for the worker's ready event. If the worker ends first,
+// the error gives the cause and what the worker wrote to stderr.
 func (p *proc) waitReady(ctx context.Context) error {
+	select {
+	case <-p.ready: // even if it has died since: that is a crash, not this
+		return nil
+	default:
+	}
 	select {
 	case <-p.ready:
 		return nil
 	case <-p.done:
+		select {
+		case <-p.ready: // ready, then died before done was checked
+			return nil
+		default:
+		}
 		cause, _ := crashSummary(p.report, p.waitErr)
-		return fmt.Errorf("worker: the worker process ended before it was ready: %s", cause)
+		msg := fmt.Sprintf("worker: the Go session could not start (%s)", cause)
+		if said := strings.TrimSpace(p.startupText); said != "" {
+			msg += ": " + said
+		}
+		return errors.New(msg)
 	case <-ctx.Done():
-		return fmt.Errorf("worker: waiting for the worker: %w", context.Cause(ctx))
+		return fmt.Errorf("worker: waiting for the Go session to start: %w", context.Cause(ctx))
 	}
 }
 
-// wait reaps the process, then closes the kernel's pipe ends once the
-// readers are done with them, or after waitDelay if a grandchild keeps them
-// open.
-func (p *proc) wait(files ...*os.File) {
+// wait reaps the process, then closes the event pipe once the readers are
+// done with it, or after waitDelay if a grandchild keeps the pipes open,
+// and then stops the stream readers too.
+func (p *proc) wait(events *os.File, streams ...streamReader) {
 	p.waitErr = p.cmd.Wait()
 	p.endLife()
 	p.log.Debug("worker exited", "status", exitDescription(p.waitErr))
@@ -235,8 +267,9 @@ func (p *proc) wait(files ...*os.File) {
 	case <-t.C:
 		p.log.Warn("worker output still open after it exited; closing it")
 	}
-	for _, f := range files {
-		f.Close()
+	events.Close()
+	for _, r := range streams {
+		r.Stop()
 	}
 	p.cmdw.Close()
 }

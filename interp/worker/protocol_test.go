@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -126,12 +125,12 @@ func TestReadStream(t *testing.T) {
 		{"cut at the end", []string{"end" + m(5)[:7]}, "end" + m(5)[:7]},
 	}
 	for _, tt := range tests {
-		r, w, err := os.Pipe()
+		r, w, err := newStreamPipe()
 		if err != nil {
 			t.Fatal(err)
 		}
 		ch := make(chan chunk, 1000)
-		go readStream(r, stdout, prefix, ch)
+		go readStream(r, stdout, prefix, ch, nil, nil)
 		for _, s := range tt.writes {
 			w.WriteString(s)
 		}
@@ -146,7 +145,6 @@ func TestReadStream(t *testing.T) {
 				break
 			}
 		}
-		r.Close()
 		if got.String() != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, got.String(), tt.want)
 		}

@@ -20,8 +20,12 @@ const maxBacklog = 1 << 20
 // displays, input requests) to the current Output, in order, until the
 // process has exited and every pipe is drained. It is the only goroutine
 // that calls the Output, and it owns pumpState.
-func (p *proc) pump(events <-chan *message, outc, errc <-chan chunk) {
-	s := pumpState{p: p, ctx: context.Background(), lineStart: true}
+//
+// hurry[i] asks the reader of stream i to read what the pipe holds now,
+// rather than after its gulpWait: the pump sends on it when an event waits
+// for a marker that the stream's reader has not passed yet.
+func (p *proc) pump(events <-chan *message, outc, errc <-chan chunk, hurry [2]chan struct{}) {
+	s := pumpState{p: p, ctx: context.Background(), lineStart: true, hurry: hurry, interval: batchInterval}
 	s.timer = time.NewTimer(batchInterval)
 	s.timer.Stop()
 	s.hold = time.NewTimer(reportHold)
@@ -89,8 +93,12 @@ type pumpState struct {
 	noEvents bool       // the event pipe has ended
 	queue    []*message // ordered events, waiting for their markers
 
-	timer *time.Timer // flushes buf every batchInterval
-	armed bool
+	timer     *time.Timer // flushes buf when a batch is due
+	armed     bool
+	interval  time.Duration // the timer's current interval
+	lastFlush time.Time     // when text was last delivered
+	hurry     [2]chan struct{}
+	startup   []byte // stderr text from before ready, with no cell attached
 
 	held      []byte // a possible crash report held back from stderr
 	heldExtra int    // bytes of it dropped beyond maxReport
@@ -132,9 +140,22 @@ func (s *pumpState) chunk(c chunk) {
 	case len(b.data) >= batchMax || c.eof:
 		s.flush()
 	case !s.armed && len(b.data) > 0:
-		s.armed = true
-		s.timer.Reset(batchInterval)
+		s.arm()
 	}
+}
+
+// arm starts the timer for the next batch. Text that arrives within one
+// interval of the last delivery continues a burst, and the interval
+// doubles, up to maxBatchInterval; after a pause it starts again at
+// batchInterval.
+func (s *pumpState) arm() {
+	if time.Since(s.lastFlush) <= s.interval {
+		s.interval = min(2*s.interval, maxBatchInterval)
+	} else {
+		s.interval = batchInterval
+	}
+	s.armed = true
+	s.timer.Reset(s.interval)
 }
 
 // stderrText buffers stderr text, holding back what may be a crash report.
@@ -193,9 +214,10 @@ func (s *pumpState) flush() {
 			if s.out != nil {
 				s.out.Stream(streamNames[i], string(b.data[:n]))
 			} else {
-				s.p.log.Debug("output with no cell to show it", "stream", streamNames[i], "bytes", n)
+				s.unattached(i, b.data[:n])
 			}
 			b.data = append(b.data[:0], b.data[n:]...)
+			s.lastFlush = time.Now()
 		}
 		marks := b.marks[:0]
 		for _, m := range b.marks {
@@ -212,13 +234,41 @@ func (s *pumpState) flush() {
 	}
 }
 
+// maxStartupText bounds the start-up stderr kept for the error that says
+// why a worker could not start.
+const maxStartupText = 4 << 10
+
+// unattached handles text that no cell is there to show. A worker that has
+// not sent its ready event yet has no cell: its stderr is kept, as it says
+// why the worker fails to start, if it does.
+func (s *pumpState) unattached(stream int, text []byte) {
+	select {
+	case <-s.p.ready:
+	default:
+		if stream == stderr {
+			n := min(len(text), maxStartupText-len(s.startup))
+			s.startup = append(s.startup, text[:n]...)
+		}
+	}
+	s.p.log.Debug("output with no cell to show it", "stream", streamNames[stream], "bytes", len(text))
+}
+
 // drainQueue handles the queued events whose preceding output has arrived:
-// it delivers that output, then the event.
+// it delivers that output, then the event. While the first event waits for
+// its marker, the readers that have not passed it are hurried.
 func (s *pumpState) drainQueue() {
 	for len(s.queue) > 0 {
 		m := s.queue[0]
 		if m.Sync != 0 {
 			if s.seen[stdout] < m.Sync || s.seen[stderr] < m.Sync {
+				for i, seen := range s.seen {
+					if seen < m.Sync {
+						select {
+						case s.hurry[i] <- struct{}{}:
+						default: // already asked
+						}
+					}
+				}
 				return
 			}
 			s.handled = m.Sync - 1
@@ -297,6 +347,7 @@ func (s *pumpState) finish() {
 		}
 	}
 	s.flush()
+	s.p.startupText = string(s.startup)
 	if s.p.killed.Load() || s.cell != 0 || s.out == nil {
 		return
 	}

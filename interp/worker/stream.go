@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -30,13 +30,46 @@ const (
 
 var streamNames = [...]string{stdout: "stdout", stderr: "stderr"}
 
+// Reading in gulps. A cell that prints line by line makes one write per
+// line; a reader that read each as it came would wake up, and make the
+// kernel process switch tasks, as often, for a few bytes each time. After a
+// read that found little and no marker, the reader lets the pipe fill for
+// gulpWait before it reads again. Nothing waits on it meanwhile: text is
+// delivered in batches anyway (see batchInterval), and when the pump needs
+// the text up to a marker, to deliver the event that follows it, it sends on
+// the reader's hurry channel, which ends the wait at once. A 64 KiB pipe
+// holds what a cell prints in gulpWait unless it prints more than 13 MB/s,
+// and a writer that fast fills reads beyond smallRead, which are not
+// followed by a wait.
+const (
+	gulpWait  = 5 * time.Millisecond
+	smallRead = 16 << 10
+)
+
+// streamReader is the kernel's end of the pipe for the worker's stdout or
+// stderr (see newStreamPipe).
+type streamReader interface {
+	io.ReadCloser
+	// Stop makes a blocked Read, and later ones, return an error, even if
+	// another process still holds the write end. Any goroutine may call
+	// it, any number of times.
+	Stop()
+}
+
 // readStream reads f until EOF or error and sends its text, markers
-// stripped, to ch. It sends a final chunk with eof set and then returns.
-func readStream(f *os.File, stream int, prefix []byte, ch chan<- chunk) {
+// stripped, to ch. It sends a final chunk with eof set, closes f and
+// returns.
+// A receive from hurry or exited (closed when the worker has exited) ends
+// a wait between reads; either may be nil.
+func readStream(f streamReader, stream int, prefix []byte, ch chan<- chunk, hurry, exited <-chan struct{}) {
+	defer f.Close()
 	buf := make([]byte, 32<<10)
 	var pending []byte // a possible marker cut by the end of a read
+	wait := time.NewTimer(gulpWait)
+	wait.Stop()
 	for {
 		n, err := f.Read(buf)
+		synced := false
 		if n > 0 {
 			data := append(pending, buf[:n]...)
 			pending = nil
@@ -44,7 +77,7 @@ func readStream(f *os.File, stream int, prefix []byte, ch chan<- chunk) {
 				text, seq, rest, found, partial := cutMarker(data, prefix)
 				if found {
 					ch <- chunk{stream: stream, data: text, seq: seq, synced: true}
-					data = rest
+					data, synced = rest, true
 					continue
 				}
 				if len(text) > 0 {
@@ -58,6 +91,16 @@ func readStream(f *os.File, stream int, prefix []byte, ch chan<- chunk) {
 			// A marker prefix cut by the end of the stream was text after all.
 			ch <- chunk{stream: stream, data: pending, eof: true}
 			return
+		}
+		if n < smallRead && !synced {
+			wait.Reset(gulpWait)
+			select {
+			case <-wait.C:
+			case <-hurry:
+				wait.Stop()
+			case <-exited:
+				wait.Stop()
+			}
 		}
 	}
 }

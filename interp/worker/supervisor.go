@@ -49,8 +49,9 @@ type Config struct {
 var ErrClosed = errors.New("worker: supervisor closed")
 
 // Supervisor runs cells in a worker process and replaces the worker when it
-// dies, is restarted, or ignores an interrupt. It keeps a second worker
-// started and ready, so a replacement is quick. Create one with [New].
+// dies, is restarted, or ignores an interrupt. From the first cell on, it
+// keeps a second worker started and ready, so a replacement is quick.
+// Create one with [New].
 type Supervisor struct {
 	cfg Config
 	log *slog.Logger
@@ -68,11 +69,23 @@ type Supervisor struct {
 // Interface guard.
 var _ interp.Executor = (*Supervisor)(nil)
 
-// New starts a worker and a spare, and waits until the first is ready to run
-// cells or ctx ends. The workers' lifetimes are not bound to ctx: call Close.
+// New starts a worker and returns without waiting for it to be ready: the
+// session loads in the background while the kernel binds its sockets, and
+// Execute, Complete, Inspect and Restart wait for it. New fails at once if
+// the executable cannot be started; a worker that starts but cannot set up
+// its session is reported by the first Execute. New returns ctx's cause if
+// ctx has already ended; otherwise the workers' lifetimes are not bound to
+// ctx: call Close.
+//
+// The spare worker is started after the first cell, not here: a kernel that
+// is opened and never used holds one worker, and the spare's start-up does
+// not compete for the CPU with the first worker's.
 func New(ctx context.Context, cfg Config) (*Supervisor, error) {
 	if cfg.Path == "" {
 		return nil, errors.New("worker: Config.Path is empty")
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("worker: start: %w", context.Cause(ctx))
 	}
 	if cfg.Env == nil {
 		cfg.Env = os.Environ()
@@ -90,13 +103,6 @@ func New(ctx context.Context, cfg Config) (*Supervisor, error) {
 		return nil, err
 	}
 	s.cur = p
-	if err := p.waitReady(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if s.spare, err = s.start(); err != nil {
-		s.log.Warn("no spare worker", "err", err)
-	}
 	return s, nil
 }
 
@@ -107,8 +113,12 @@ func New(ctx context.Context, cfg Config) (*Supervisor, error) {
 func (s *Supervisor) Execute(ctx context.Context, req interp.ExecuteRequest, out interp.Output) interp.ExecuteResult {
 	s.run.Lock()
 	defer s.run.Unlock()
-	p, note, err := s.current()
-	if err != nil {
+	defer s.ensureSpare()
+	p, note, err := s.current(ctx)
+	switch {
+	case err != nil && ctx.Err() != nil && !errors.Is(err, ErrClosed):
+		return errorResult(interp.ErrNameInterrupted, "the cell was interrupted while the Go session was starting", nil)
+	case err != nil:
 		return errorResult(interp.ErrNameSessionLost, err.Error(), nil)
 	}
 	id := s.ids.Add(1)
@@ -182,6 +192,7 @@ func (s *Supervisor) IsComplete(code string) interp.Completeness {
 func (s *Supervisor) Restart(ctx context.Context) error {
 	s.run.Lock()
 	defer s.run.Unlock()
+	defer s.ensureSpare()
 	s.mu.Lock()
 	old := s.cur
 	s.mu.Unlock()
@@ -232,9 +243,11 @@ func (s *Supervisor) start() (*proc, error) {
 	return p, nil
 }
 
-// current returns the worker for the next cell. If the worker died between
-// cells, it is replaced, and note says so to the user.
-func (s *Supervisor) current() (p *proc, note string, err error) {
+// current returns the worker for the next cell, once it is ready. If the
+// worker died between cells, it is replaced, and note says so to the user.
+// If it could not start, the error says why, and the next call tries a new
+// one. If ctx ends first, current returns an error wrapping its cause.
+func (s *Supervisor) current(ctx context.Context) (p *proc, note string, err error) {
 	s.mu.Lock()
 	p, closed := s.cur, s.closed
 	s.mu.Unlock()
@@ -242,9 +255,21 @@ func (s *Supervisor) current() (p *proc, note string, err error) {
 	case closed:
 		return nil, "", ErrClosed
 	case p == nil: // an earlier start failed; the user was told then
-		p, err = s.replace(nil)
-		return p, "", err
-	case p.alive():
+		if p, err = s.replace(nil); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := p.waitReady(ctx); err != nil {
+		if ctx.Err() == nil { // it died starting: forget it
+			s.mu.Lock()
+			if s.cur == p {
+				s.cur = nil
+			}
+			s.mu.Unlock()
+		}
+		return nil, "", err
+	}
+	if p.alive() {
 		return p, "", nil
 	}
 	<-p.done // its report is complete once it is drained
@@ -252,11 +277,15 @@ func (s *Supervisor) current() (p *proc, note string, err error) {
 	if p, err = s.replace(p); err != nil {
 		return nil, "", err
 	}
+	if err := p.waitReady(ctx); err != nil {
+		return nil, "", err
+	}
 	return p, fmt.Sprintf("The Go session had stopped (%s) and was restarted; variables from earlier cells are gone.\n", cause), nil
 }
 
 // replace kills old (if it has not died already) and makes the spare, or a
-// new worker, the current one. It starts a new spare.
+// new worker, the current one. It does not wait for it to be ready, and
+// leaves starting a new spare to ensureSpare.
 func (s *Supervisor) replace(old *proc) (*proc, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -279,12 +308,24 @@ func (s *Supervisor) replace(old *proc) (*proc, error) {
 		}
 	}
 	s.cur = next
+	return next, nil
+}
+
+// ensureSpare starts a spare worker if there is none. Execute and Restart
+// call it when they are done, so that the spare's start-up follows the
+// current worker's instead of competing with it, and is over by the time
+// the spare is needed, unless cells crash in quick succession.
+func (s *Supervisor) ensureSpare() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.spare != nil && s.spare.alive() {
+		return
+	}
 	spare, err := s.start()
 	if err != nil {
 		s.log.Warn("no spare worker", "err", err)
 	}
 	s.spare = spare
-	return next, nil
 }
 
 // lost reports the death of p while it ran a cell, and replaces it. A result
@@ -314,11 +355,17 @@ func (s *Supervisor) ask(ctx context.Context, m *message, want kind) (*message, 
 	if closed {
 		return nil, ErrClosed
 	}
-	if p == nil || !p.alive() {
+	if p == nil {
 		return nil, fmt.Errorf("worker: %s: the Go session is not running", m.Kind)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("worker: %s: %w", m.Kind, context.Cause(ctx))
+	}
+	if err := p.waitReady(ctx); err != nil {
+		return nil, err // it says what it waited for
+	}
+	if !p.alive() {
+		return nil, fmt.Errorf("worker: %s: the Go session is not running", m.Kind)
 	}
 	m.ID = s.ids.Add(1)
 	replies := p.call(m.ID)

@@ -98,6 +98,30 @@ func TestManyLines(t *testing.T) {
 	}
 }
 
+// Lines written by concurrent goroutines, each in one write, arrive whole.
+func TestConcurrentWriters(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	for i := range 5 {
+		res, r := run(t, s, "writers\nvalue done")
+		if value(res) != "done" {
+			t.Fatalf("result %q", value(res))
+		}
+		lines := strings.Split(strings.TrimSuffix(r.text("stdout"), "\n"), "\n")
+		counts := map[string]int{}
+		for _, l := range lines {
+			counts[l]++
+		}
+		for g := range 4 {
+			counts[strings.Repeat(string(rune('a'+g)), 200)] -= 300
+		}
+		for l, n := range counts {
+			if n != 0 {
+				t.Fatalf("run %d: line %.20q… %+d times", i, l, n)
+			}
+		}
+	}
+}
+
 func commonPrefix(a, b string) int {
 	i := 0
 	for i < len(a) && i < len(b) && a[i] == b[i] {
@@ -361,10 +385,79 @@ func TestNewErrors(t *testing.T) {
 	if _, err := New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "worker: start") {
 		t.Errorf("New with a bad Path: %v", err)
 	}
-	cfg = testConfig(t)
+	ended, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := New(ended, testConfig(t)); !errors.Is(err, context.Canceled) {
+		t.Errorf("New with an ended context: %v", err)
+	}
+}
+
+// A worker whose session cannot start is reported by the first Execute, as
+// New does not wait for it; each Execute tries a new worker.
+func TestStartFailure(t *testing.T) {
+	cfg := testConfig(t)
 	cfg.Env = append(os.Environ(), workerEnv+"=fail")
-	if _, err := New(ctx, cfg); err == nil || !strings.Contains(err.Error(), "exit status 1") {
-		t.Errorf("New with a failing session: %v", err)
+	s := newTestSupervisor(t, cfg)
+	for i := range 2 {
+		res, r := run(t, s, "value 1")
+		if res.Error == nil || res.Error.Name != interp.ErrNameSessionLost {
+			t.Fatalf("Execute %d: %q, want a %s error", i, value(res), interp.ErrNameSessionLost)
+		}
+		for _, want := range []string{"could not start", "exit status 1", "no session today"} {
+			if !strings.Contains(res.Error.Value, want) {
+				t.Errorf("Execute %d: %q, want it to say %q", i, res.Error.Value, want)
+			}
+		}
+		if got := r.snapshot(); len(got) != 0 {
+			t.Errorf("Execute %d: output %v", i, got)
+		}
+	}
+	if _, err := s.Complete(context.Background(), "x", 1); err == nil {
+		t.Error("Complete succeeded with no session")
+	}
+}
+
+// Execute, Complete and Restart wait for the worker to be ready, but no
+// longer than their context allows.
+func TestWaitForStart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Env = append(os.Environ(), workerEnv+"=slow")
+	s := newTestSupervisor(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	res := s.Execute(ctx, interp.ExecuteRequest{Code: "value 1"}, &recorder{})
+	if res.Error == nil || res.Error.Name != interp.ErrNameInterrupted || !strings.Contains(res.Error.Value, "starting") {
+		t.Errorf("Execute: %q, want an %s error while starting", value(res), interp.ErrNameInterrupted)
+	}
+	if _, err := s.Complete(ctx, "x", 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Complete: %v, want the deadline", err)
+	}
+	if err := s.Restart(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Restart: %v, want the deadline", err)
+	}
+}
+
+// New returns before the worker is ready, and the first requests wait.
+func TestFirstRequests(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	c, err := s.Complete(context.Background(), "fmt.Pr", 6)
+	if err != nil || len(c.Matches) != 1 {
+		t.Errorf("Complete before any cell: %+v, %v", c, err)
+	}
+	s.mu.Lock()
+	spare := s.spare
+	s.mu.Unlock()
+	if spare != nil {
+		t.Error("a spare was started before the first cell")
+	}
+	if res, _ := run(t, s, "value 1"); value(res) != "1" {
+		t.Errorf("first cell: %q", value(res))
+	}
+	s.mu.Lock()
+	spare = s.spare
+	s.mu.Unlock()
+	if spare == nil {
+		t.Error("no spare after the first cell")
 	}
 }
 
@@ -393,6 +486,9 @@ func BenchmarkCrashRecovery(b *testing.B) {
 	s := newTestSupervisor(b, testConfig(b))
 	r := &recorder{}
 	ctx := context.Background()
+	if res := s.Execute(ctx, interp.ExecuteRequest{Code: "value 1"}, r); res.Error != nil {
+		b.Fatal(value(res)) // the spare starts after the first cell
+	}
 	for b.Loop() {
 		b.StopTimer()
 		// Let the spare get ready, as it would between cells.
