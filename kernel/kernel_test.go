@@ -336,7 +336,9 @@ func TestExecuteFlow(t *testing.T) {
 	}
 
 	req = c.send(c.shell, "execute_request", map[string]any{"code": "value 42"})
-	rep = content(t, c.recv(c.shell))
+	if rep = content(t, c.recv(c.shell)); rep["status"] != "ok" {
+		t.Fatalf("reply = %v", rep)
+	}
 	msgs = c.iopubFor(req)
 	if got := types(msgs); got != "status,execute_input,execute_result,status" {
 		t.Fatalf("iopub = %s", got)
