@@ -161,11 +161,20 @@ func (h *history) appendLocked(e histEntry) error {
 }
 
 // compactHistory rewrites the file with its newest entries, about half of
-// historyMaxBytes, replacing it atomically.
+// historyMaxBytes, replacing it atomically. A marker of the highest session
+// in the file goes first, so session numbers are never reused even when the
+// kept entries are all of an older session.
 func compactHistory(path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
+	}
+	top := 0
+	for line := range bytes.Lines(data) {
+		var e histEntry
+		if json.Unmarshal(line, &e) == nil {
+			top = max(top, e.Session)
+		}
 	}
 	keep := data
 	for len(keep) > historyMaxBytes/2 {
@@ -175,6 +184,13 @@ func compactHistory(path string) error {
 			break
 		}
 		keep = keep[i+1:]
+	}
+	if top > 0 {
+		marker, err := json.Marshal(histEntry{Session: top})
+		if err != nil {
+			return err
+		}
+		keep = append(append(marker, '\n'), keep...)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, keep, 0o600); err != nil {

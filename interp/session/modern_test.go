@@ -39,7 +39,7 @@ var modernTests = []struct {
 	{"nested block shadows", []string{"x := 1\n{\n\tx := 2\n\t_ = x\n}\nfmt.Println(x)"}, "1\n"},
 	{"if init shadows", []string{"v := 5\nif v := 7; v > 0 {\n\tfmt.Println(v)\n}\nfmt.Println(v)"}, "7\n5\n"},
 	{"func literal passed to a library in a loop", []string{
-		"func squares(n int) []int {\n\tout := make([]int, n)\n\tvar wg sync.WaitGroup\n\tfor i := 0; i < n; i++ {\n\t\twg.Go(func() { out[i] = i * i })\n\t}\n\twg.Wait()\n\treturn out\n}",
+		"func squares(n int) []int {\n\tout := make([]int, n)\n\tvar fs []func()\n\tfor i := 0; i < n; i++ {\n\t\tfs = append(fs, sync.OnceFunc(func() { out[i] = i * i }))\n\t}\n\tfor _, f := range fs {\n\t\tf()\n\t}\n\treturn out\n}",
 		"fmt.Println(squares(4))"}, "[0 1 4 9]\n"},
 	{"min max clear", []string{"m := map[int]int{1: 1}\nclear(m)\nfmt.Println(min(3, 1, 2), max(2.5, 1), len(m))"}, "1 2.5 0\n"},
 	{"defer arguments", []string{"func d1() { x := 5; defer fmt.Println(x); x = 6 }", "d1()"}, "5\n"},
