@@ -16,9 +16,6 @@ from exec_helpers import (IMPORTS, INTERRUPTS, STARTED, assert_one_error, heartb
                           workers)
 from kernelutil import TIMEOUT, read_stat, wait_until
 
-NEEDS_SESSION_GOEXIT = pytest.mark.xfail(
-    strict=True, reason="interp/session reports a cell that called runtime.Goexit as a success")
-
 
 @pytest.fixture
 def session(kernel):
@@ -168,9 +165,8 @@ def test_crash_restarts_session_not_kernel(session, name):
                "the dead worker to be reaped")
 
 
-@NEEDS_SESSION_GOEXIT
 def test_goexit_in_cell_is_an_error(session):
-    """runtime.Goexit ends the cell's goroutine; today the session reports success with no value."""
+    """runtime.Goexit ends the cell's goroutine: the cell is an error, not a success with no value."""
     ex = session.execute("runtime.Goexit()")
     assert ex.status == "error" and "Goexit" in ex.reply["content"]["evalue"], str(ex)
     assert session.run("1 + 1").result == "2"

@@ -1,9 +1,11 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"reflect"
+	"runtime"
 
 	yaegi "github.com/traefik/yaegi/interp"
 )
@@ -57,4 +59,17 @@ func readLine(r io.Reader) (string, error) {
 			return string(line), err
 		}
 	}
+}
+
+// goexit is runtime.Goexit for cells. When the cell's own goroutine (the one
+// yaegi's EvalWithContext evaluates it on) calls it, the evaluation returns
+// as if the cell had finished; recording the call lets run report it. A
+// goroutine the cell started may call it freely.
+func (s *Session) goexit() {
+	buf := make([]byte, 64<<10)
+	buf = buf[:runtime.Stack(buf, false)]
+	if bytes.Contains(buf, []byte("(*Interpreter).EvalWithContext")) {
+		s.goexited.Store(true)
+	}
+	runtime.Goexit()
 }

@@ -43,6 +43,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gokernel/gokernel/interp"
@@ -91,6 +92,9 @@ type Session struct {
 	// loaded once.
 	pkg      frontend.Package
 	importer types.Importer
+	// goexited is set when the cell's own goroutine calls runtime.Goexit:
+	// yaegi then returns from the evaluation as if the cell had finished.
+	goexited atomic.Bool
 	// toCell maps a position in the source being evaluated to the cell;
 	// nil outside run, where positions are the cell's already.
 	toCell func(line, col int) (int, int)
@@ -149,6 +153,7 @@ func New(opts Options) (*Session, error) {
 		}},
 		{rtPath + "/" + rtPackage: {"Defer": reflect.ValueOf(s.addDefer)}},
 		inputSymbols(stdin),
+		{"runtime/runtime": {"Goexit": reflect.ValueOf(s.goexit)}},
 	} {
 		if err := s.in.Use(syms); err != nil {
 			return nil, fmt.Errorf("session: loading symbols: %w", err)
@@ -326,7 +331,12 @@ func (s *Session) run(ctx context.Context, code string, node ast.Node) (reflect.
 	defer func() { s.toCell = nil }()
 	s.stderr.reset()
 	before := runtime.NumGoroutine()
+	s.goexited.Store(false)
 	v, err := s.in.EvalWithContext(ctx, src)
+	if err == nil && s.goexited.Load() {
+		return reflect.Value{}, newError(ErrNameRuntime, code, 0, 0,
+			"runtime.Goexit ended the cell before it finished (Go would report a deadlock or exit here)")
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			settle(before)
