@@ -285,3 +285,48 @@ def test_shell_escape_under_qemu(served_qemu):
         assert ex.status == "error" and "exit status 3" in ex.reply["content"]["evalue"], str(ex)
     finally:
         k.kc.stop_channels()
+
+
+# --- the remote-monitoring notebook, attached to a served kernel ----------
+
+
+def test_remote_monitor_notebook_on_a_served_kernel(served_native, tmp_path):
+    """notebooks/remote-monitor.ipynb runs against a kernel started with
+    `gokernel serve`, attached through its connection file as a laptop would
+    (no kernel manager: nbclient only gets a client), and its outputs match
+    the saved ones, with the live panel redrawn in place."""
+    import nbformat
+    from jupyter_client.asynchronous import AsyncKernelClient
+    from nbclient import NotebookClient
+
+    from test_frontends import checked, comparable
+
+    path = REPO / "notebooks" / "remote-monitor.ipynb"
+    saved = nbformat.read(path, as_version=4)
+    fresh = nbformat.read(path, as_version=4)
+    kc = AsyncKernelClient(connection_file=str(served_native.conn_file))
+    kc.load_connection_file()
+    kc.start_channels()
+    updates = []
+    try:
+        client = NotebookClient(fresh, timeout=60, resources={"metadata": {"path": str(tmp_path)}},
+                                on_cell_executed=None)
+        client.kc = kc
+        client.reset_execution_trackers()
+        orig = client.process_message
+
+        def spy(msg, cell, cell_index):
+            if msg["msg_type"] == "update_display_data":
+                updates.append(msg["content"]["transient"]["display_id"])
+            return orig(msg, cell, cell_index)
+
+        client.process_message = spy
+        for i, cell in enumerate(fresh.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, i)
+    finally:
+        kc.stop_channels()
+    assert len(updates) == 5 and len(set(updates)) == 1, updates
+    for i, (old, new) in enumerate(zip(saved.cells, fresh.cells)):
+        if old.cell_type == "code" and old.get("outputs") and checked(old):
+            assert comparable(new.outputs) == comparable(old.outputs), f"cell {i} changed:\n{old.source}"

@@ -10,6 +10,7 @@ package extracted
 import "reflect"
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/go-zeromq/zmq4
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract github.com/gokernel/gokernel/system
 
 // Symbols maps "importpath/name" to the package's exported symbols. It is
 // filled by the init functions of the generated files and not changed after.
