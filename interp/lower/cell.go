@@ -48,9 +48,10 @@ func (r *rewriter) cellStmts(b *ast.BlockStmt) {
 }
 
 // commaOkDefine returns the statements replacing s when it is a comma-ok
-// definition whose variables have known types, or nil.
+// definition, or a definition from a generic call, whose variables have
+// known types, or nil.
 func (r *rewriter) commaOkDefine(s *ast.AssignStmt) []ast.Stmt {
-	if s.Tok != token.DEFINE || !isCommaOk(s) {
+	if s.Tok != token.DEFINE || !isCommaOk(s) && !r.callsGeneric(s) {
 		return nil
 	}
 	var out []ast.Stmt
@@ -74,6 +75,37 @@ func (r *rewriter) commaOkDefine(s *ast.AssignStmt) []ast.Stmt {
 	}
 	r.changed = true
 	return append(out, &ast.AssignStmt{Lhs: s.Lhs, TokPos: s.TokPos, Tok: token.ASSIGN, Rhs: s.Rhs})
+}
+
+// callsGeneric reports whether a right-hand side of s is a call of a generic
+// function: at the top level yaegi cannot define a variable from one
+// (`keys := slices.Sorted(maps.Keys(m))` gave "constant definition loop"),
+// while declaring it with its type first works.
+func (r *rewriter) callsGeneric(s *ast.AssignStmt) bool {
+	for _, e := range s.Rhs {
+		call, ok := ast.Unparen(e).(*ast.CallExpr)
+		if !ok {
+			continue
+		}
+		fun := ast.Unparen(call.Fun)
+		switch f := fun.(type) {
+		case *ast.IndexExpr:
+			fun = f.X
+		case *ast.IndexListExpr:
+			fun = f.X
+		}
+		var id *ast.Ident
+		switch f := fun.(type) {
+		case *ast.Ident:
+			id = f
+		case *ast.SelectorExpr:
+			id = f.Sel
+		}
+		if _, ok := r.info.Instances[id]; id != nil && ok {
+			return true
+		}
+	}
+	return false
 }
 
 // isCommaOk reports whether s assigns the two results of a map index, a type

@@ -41,6 +41,8 @@ var modernTests = []struct {
 	{"func literal passed to a library in a loop", []string{
 		"func squares(n int) []int {\n\tout := make([]int, n)\n\tvar fs []func()\n\tfor i := 0; i < n; i++ {\n\t\tfs = append(fs, sync.OnceFunc(func() { out[i] = i * i }))\n\t}\n\tfor _, f := range fs {\n\t\tf()\n\t}\n\treturn out\n}",
 		"fmt.Println(squares(4))"}, "[0 1 4 9]\n"},
+	{"define from a generic call", []string{"m := map[string]int{\"b\": 2, \"a\": 1}",
+		"keys := slices.Sorted(maps.Keys(m))\nbig := slices.Max(keys)\nfmt.Println(keys, big)"}, "[a b] b\n"},
 	{"min max clear", []string{"m := map[int]int{1: 1}\nclear(m)\nfmt.Println(min(3, 1, 2), max(2.5, 1), len(m))"}, "1 2.5 0\n"},
 	{"defer arguments", []string{"func d1() { x := 5; defer fmt.Println(x); x = 6 }", "d1()"}, "5\n"},
 	{"generic inference", []string{
