@@ -29,9 +29,6 @@ const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
-// Not yet possible: the kernel has no display package cells can import.
-const HTML_PENDING = 'pending: the kernel has no display API yet (interp/session has a Display hook but ' +
-  'no package a cell can import), so the HTML step runs a cell whose result is text instead';
 
 const results = [];
 
@@ -204,12 +201,12 @@ async function run() {
     });
 
     await step('html', page, async () => {
-      await typeAndRun(page, 1, 'fmt.Sprintf("<b>%d</b>", 6*7)');
-      // The result is the string, shown as text: the tags are visible, not rendered.
-      await waitOutput(page, 1, '.output_result', '"<b>42</b>"');
-      const bold = await outputs(page, 1).locator('b').count();
-      if (bold !== 0) throw new Error('a text result was rendered as HTML');
-      return { status: 'pending', detail: HTML_PENDING };
+      await typeAndRun(page, 1, 'display.HTML(fmt.Sprintf("<b>%d</b>", 6*7))');
+      // The cell's value is HTML: the browser renders the tag, not its text.
+      const bold = outputs(page, 1).locator('b');
+      await bold.waitFor({ timeout: TIMEOUT });
+      const text = await bold.textContent();
+      if (text !== '42') throw new Error(`rendered HTML says ${JSON.stringify(text)}, want "42"`);
     });
 
     await step('compile-error', page, async () => {
