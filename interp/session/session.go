@@ -125,7 +125,9 @@ func New(opts Options) (*Session, error) {
 		imported: make(map[string]string),
 		index:    make(map[string]*symbol),
 		hidden:   make(map[string]bool),
-		importer: &cachingImporter{imp: importer.Default(), failed: make(map[string]error)},
+		importer: &cachingImporter{imp: newSymbolImporter(importer.Default(), typeSources(),
+			gkstdlib.Symbols, stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, exports.Symbols),
+			failed: make(map[string]error)},
 	}
 	s.in = yaegi.New(yaegi.Options{
 		Stdin:        stdin,
