@@ -7,7 +7,10 @@
 // it runs user code in a separate worker process.
 package interp
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Executor evaluates cells for the kernel.
 //
@@ -33,6 +36,11 @@ type Executor interface {
 	// asks. It does not run anything.
 	IsComplete(code string) Completeness
 
+	// Comm delivers a front end's comm_open, comm_msg or comm_close to the
+	// session. For a comm_open whose target no cell registered it returns
+	// an error wrapping [ErrNoCommTarget].
+	Comm(ctx context.Context, m CommMessage) error
+
 	// Restart discards the session's state and starts a fresh one.
 	Restart(ctx context.Context) error
 
@@ -55,6 +63,10 @@ type Output interface {
 
 	// ClearOutput publishes clear_output.
 	ClearOutput(wait bool)
+
+	// Comm publishes a comm message a cell sent (comm_open, comm_msg or
+	// comm_close).
+	Comm(m CommMessage)
 
 	// Input asks the front end for a line of input (input_request on stdin)
 	// and returns the reply. It returns an error wrapping [ErrNoStdin] when
@@ -150,6 +162,20 @@ type Completeness struct {
 	// Indent is set when Status is "incomplete".
 	Indent string `json:"indent,omitempty"`
 }
+
+// CommMessage is the content of a comm_open, comm_msg or comm_close, in
+// either direction.
+type CommMessage struct {
+	Type     string         `json:"type"` // "comm_open", "comm_msg" or "comm_close"
+	CommID   string         `json:"comm_id"`
+	Target   string         `json:"target_name,omitempty"` // comm_open only
+	Data     map[string]any `json:"data"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// ErrNoCommTarget is returned by [Executor.Comm] for a comm_open whose
+// target no cell registered.
+var ErrNoCommTarget = errors.New("no such comm target")
 
 // ErrNoStdin is returned by [Output.Input] when the front end does not accept
 // input requests.

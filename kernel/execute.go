@@ -166,6 +166,8 @@ func (o *cellOutput) ClearOutput(wait bool) {
 	o.k.publish("clear_output", o.parent, map[string]any{"wait": wait})
 }
 
+func (o *cellOutput) Comm(m interp.CommMessage) { o.k.publishComm(o.parent, m) }
+
 func (o *cellOutput) Input(ctx context.Context, prompt string, password bool) (string, error) {
 	if !o.allowStdin {
 		return "", interp.ErrNoStdin

@@ -27,8 +27,8 @@ var (
 		"history_request":     (*Kernel).historyRequest,
 		"comm_info_request":   (*Kernel).commInfoRequest,
 		"comm_open":           (*Kernel).commOpen,
-		"comm_msg":            ignore,
-		"comm_close":          ignore,
+		"comm_msg":            (*Kernel).commMsg,
+		"comm_close":          (*Kernel).commClose,
 		// Deprecated on shell since protocol 5.4, still sent by old clients.
 		"shutdown_request": (*Kernel).shutdownRequest,
 	}
@@ -80,7 +80,6 @@ func decodeContent(req inbound, v any) error {
 	return nil
 }
 
-func ignore(*Kernel, inbound) error { return nil }
 
 // kernelInfo is the constant part of kernel_info_reply.
 func kernelInfo(version string) map[string]any {
@@ -184,25 +183,6 @@ func (k *Kernel) inspectRequest(req inbound) error {
 	return nil
 }
 
-func (k *Kernel) commInfoRequest(req inbound) error {
-	k.reply(req, "comm_info_reply", map[string]any{"status": "ok", "comms": map[string]any{}})
-	return nil
-}
-
-// commOpen answers a comm_open for a target nobody registered with a
-// comm_close, as the spec asks.
-func (k *Kernel) commOpen(req inbound) error {
-	var c struct {
-		CommID     string `json:"comm_id"`
-		TargetName string `json:"target_name"`
-	}
-	if err := decodeContent(req, &c); err != nil {
-		return err
-	}
-	k.publish("comm_close", req.msg, map[string]any{"comm_id": c.CommID, "data": map[string]any{}})
-	return fmt.Errorf("comm_open: no comm target %q", c.TargetName)
-}
-
 func (k *Kernel) interruptRequest(req inbound) error {
 	k.Interrupt()
 	k.reply(req, "interrupt_reply", map[string]any{"status": "ok"})
@@ -226,6 +206,7 @@ func (k *Kernel) shutdownRequest(req inbound) error {
 		}
 		k.mu.Lock()
 		k.execCount = 0
+		k.comms.reset()
 		k.mu.Unlock()
 		if err := k.hist.newSession(); err != nil {
 			k.log.Warn("history", "err", err)

@@ -75,6 +75,14 @@ func (f *fakeExecutor) IsComplete(code string) interp.Completeness {
 	return interp.Completeness{Status: "complete"}
 }
 
+// Comm accepts comms of target "echo" only.
+func (f *fakeExecutor) Comm(ctx context.Context, m interp.CommMessage) error {
+	if m.Type == "comm_open" && m.Target != "echo" {
+		return interp.ErrNoCommTarget
+	}
+	return nil
+}
+
 func (f *fakeExecutor) Restart(context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -618,5 +626,36 @@ func TestHostilePeersDoNotBlock(t *testing.T) {
 	}
 	if _, err := c.hb.Recv(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestComms(t *testing.T) {
+	c, _, _ := startKernel(t, &fakeExecutor{})
+	info := func(target string) map[string]any {
+		t.Helper()
+		c.send(c.shell, "comm_info_request", map[string]any{"target_name": target})
+		return content(t, c.recv(c.shell))["comms"].(map[string]any)
+	}
+	// An unknown target is closed at once.
+	req := c.send(c.shell, "comm_open", map[string]any{"comm_id": "c1", "target_name": "nobody", "data": map[string]any{}})
+	if got := types(c.iopubFor(req)); got != "status,comm_close,status" {
+		t.Fatalf("iopub for an unknown target = %s", got)
+	}
+	if got := info(""); len(got) != 0 {
+		t.Fatalf("comms after a refused open = %v", got)
+	}
+	// A known one is listed until it is closed.
+	req = c.send(c.shell, "comm_open", map[string]any{"comm_id": "c2", "target_name": "echo", "data": map[string]any{}})
+	c.iopubFor(req)
+	if got := info("echo"); len(got) != 1 || got["c2"] == nil {
+		t.Fatalf("comms of echo = %v", got)
+	}
+	if got := info("other"); len(got) != 0 {
+		t.Fatalf("comms of other = %v", got)
+	}
+	req = c.send(c.shell, "comm_close", map[string]any{"comm_id": "c2", "data": map[string]any{}})
+	c.iopubFor(req)
+	if got := info(""); len(got) != 0 {
+		t.Fatalf("comms after close = %v", got)
 	}
 }

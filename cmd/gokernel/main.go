@@ -147,6 +147,7 @@ func runWorker(args []string) int {
 			Stdout:  h.Stdout,
 			Stderr:  h.Stderr,
 			Display: h.Display,
+			Comm:    h.Comm,
 		}
 		// Modules fetched with %go get live in a cache shared by sessions.
 		// Without one (a read-only home) cells still run; %go says why not.

@@ -73,3 +73,23 @@ func (r *rewriter) nameFuncArgs(s ast.Stmt) []ast.Stmt {
 	})
 	return decls
 }
+
+// nameParams gives the parameters of ft names when they have none. yaegi
+// puts the arguments of an unnamed parameter list in the wrong frame slots
+// when compiled code calls the function back: c.OnClose(func(comm.Data) {
+// fmt.Println("x") }) failed with "reflect.Set: value of type map[string]
+// interface {} is not assignable to type func(...interface {})".
+func (r *rewriter) nameParams(ft *ast.FuncType) {
+	if ft == nil || ft.Params == nil || len(ft.Params.List) == 0 {
+		return
+	}
+	for _, f := range ft.Params.List {
+		if len(f.Names) > 0 {
+			return // Go names all parameters or none
+		}
+	}
+	for _, f := range ft.Params.List {
+		f.Names = []*ast.Ident{r.fresh("p")}
+	}
+	r.changed = true
+}

@@ -328,8 +328,12 @@ func (r *rewriter) apply(root ast.Node) {
 	}
 	post := func(c *astutil.Cursor) bool {
 		switch n := c.Node().(type) {
-		case *ast.FuncDecl, *ast.FuncLit:
+		case *ast.FuncDecl:
 			r.funcs = r.funcs[:len(r.funcs)-1]
+			r.nameParams(n.Type)
+		case *ast.FuncLit:
+			r.funcs = r.funcs[:len(r.funcs)-1]
+			r.nameParams(n.Type)
 		case *ast.RangeStmt:
 			r.hoistFuncArgs(n.Body)
 			r.rangeStmt(c, n)

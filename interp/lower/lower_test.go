@@ -185,24 +185,33 @@ L:
 	{
 		name: "defer-args",
 		orig: `func f(x int) { defer println(x, 1); go g(x + 1) }
-func g(int) {}
+func g(n int) {}
 `,
 		want: `func f(x int) { _gk1 := x; defer println(_gk1, 1); _gk2 := x + 1; go g(_gk2) }
-func g(int)   {}
+func g(n int) {}
 `,
 	},
 	{
 		name: "defer-recv",
 		orig: `type T struct{}
-func (T) M(int) {}
+func (T) M(n int) {}
 func (*T) P() {}
 func f(t T, p *T) { defer t.M(1); defer p.P(); defer t.P() }
 `,
 		want: `type T struct{}
 
-func (T) M(int)   {}
+func (T) M(n int) {}
 func (*T) P()     {}
 func f(t T, p *T) { _gk1 := t; defer _gk1.M(1); _gk2 := p; defer _gk2.P(); defer t.P() }
+`,
+	},
+	{
+		name: "unnamed-params",
+		orig: `func g(int, string) {}
+func f() { h := func([]int) {}; h(nil) }
+`,
+		want: `func g(_gkp1 int, _gkp2 string) {}
+func f()                        { h := func(_gkp3 []int) {}; h(nil) }
 `,
 	},
 	{

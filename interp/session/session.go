@@ -46,6 +46,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gokernel/gokernel/comm"
 	"github.com/gokernel/gokernel/interp"
 	"github.com/gokernel/gokernel/interp/exports"
 	"github.com/gokernel/gokernel/interp/frontend"
@@ -69,6 +70,8 @@ type Options struct {
 	Display func(interp.DisplayData)
 	// GoPath is where yaegi looks for source packages ($GoPath/src/…).
 	GoPath string
+	// Comm sends a cell's comm message to the front end; nil drops them.
+	Comm func(interp.CommMessage)
 	// GoCommand runs the %go magic (e.g. "get MODULE", "list"), writing
 	// what it does to out; nil means %go is not available.
 	GoCommand func(ctx context.Context, args []string, out io.Writer) error
@@ -92,6 +95,7 @@ type Session struct {
 	// loaded once.
 	pkg      frontend.Package
 	importer types.Importer
+	comms    *comm.Manager // the cells' comms
 	// goexited is set when the cell's own goroutine calls runtime.Goexit:
 	// yaegi then returns from the evaluation as if the cell had finished.
 	goexited atomic.Bool
@@ -129,6 +133,11 @@ func New(opts Options) (*Session, error) {
 			gkstdlib.Symbols, stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, exports.Symbols),
 			failed: make(map[string]error)},
 	}
+	send := opts.Comm
+	if send == nil {
+		send = func(interp.CommMessage) {}
+	}
+	s.comms = comm.NewManager(send)
 	s.in = yaegi.New(yaegi.Options{
 		Stdin:        stdin,
 		Stdout:       opts.Stdout,
@@ -156,6 +165,7 @@ func New(opts Options) (*Session, error) {
 		{rtPath + "/" + rtPackage: {"Defer": reflect.ValueOf(s.addDefer)}},
 		inputSymbols(stdin),
 		{"runtime/runtime": {"Goexit": reflect.ValueOf(s.goexit)}},
+		commSymbols(s.comms),
 	} {
 		if err := s.in.Use(syms); err != nil {
 			return nil, fmt.Errorf("session: loading symbols: %w", err)

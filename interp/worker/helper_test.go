@@ -236,6 +236,8 @@ func (r *recorder) Display(d interp.DisplayData) {
 
 func (r *recorder) ClearOutput(bool) {}
 
+func (r *recorder) Comm(interp.CommMessage) {}
+
 func (r *recorder) Input(ctx context.Context, prompt string, password bool) (string, error) {
 	r.mu.Lock()
 	r.asked++

@@ -298,9 +298,9 @@ func (p *proc) readEvents(r *os.File, events chan<- *message) {
 			}
 		case evLog:
 			p.log.Info("worker log", "record", m.Text)
-		case evCompletion, evInspection:
+		case evCompletion, evInspection, evCommDone:
 			p.resolve(m)
-		case evResult, evDisplay, evInputReq:
+		case evResult, evDisplay, evInputReq, evComm:
 			events <- m
 		default:
 			p.log.Warn("unexpected event from worker", "kind", m.Kind)

@@ -35,6 +35,7 @@ const (
 	cmdInterrupt kind = "interrupt" // cancel the cell with ID
 	cmdInput     kind = "input"     // reply to the input request with ID
 	cmdShutdown  kind = "shutdown"  // stop serving and exit 0
+	cmdComm      kind = "comm"      // a front end's comm message; ID names the request
 )
 
 // Events, sent by the worker.
@@ -46,13 +47,15 @@ const (
 	evCompletion kind = "completion" // reply to complete ID
 	evInspection kind = "inspection" // reply to inspect ID
 	evLog        kind = "log"        // a log record from the worker
+	evComm       kind = "cell_comm"  // a cell's comm message; Sync set
+	evCommDone   kind = "comm_done"  // reply to comm ID; Err set when refused
 )
 
 // valid reports whether k is one of the kinds above.
 func (k kind) valid() bool {
 	switch k {
-	case cmdHello, cmdExecute, cmdComplete, cmdInspect, cmdInterrupt, cmdInput, cmdShutdown,
-		evReady, evResult, evDisplay, evInputReq, evCompletion, evInspection, evLog:
+	case cmdHello, cmdExecute, cmdComplete, cmdInspect, cmdInterrupt, cmdInput, cmdShutdown, cmdComm,
+		evReady, evResult, evDisplay, evInputReq, evCompletion, evInspection, evLog, evComm, evCommDone:
 		return true
 	}
 	return false
@@ -79,12 +82,14 @@ type message struct {
 	Display    *interp.DisplayData   `json:"display,omitempty"`    // display
 	Completion *interp.Completion    `json:"completion,omitempty"` // completion
 	Inspection *interp.Inspection    `json:"inspection,omitempty"` // inspection
+	Comm       *interp.CommMessage   `json:"comm,omitempty"`       // comm (both ways)
 
-	Prompt   string `json:"prompt,omitempty"`   // input_request
-	Password bool   `json:"password,omitempty"` // input_request
-	Text     string `json:"text,omitempty"`     // input (the line), log (the record)
-	Err      string `json:"err,omitempty"`      // input: why there is no line
-	NoStdin  bool   `json:"no_stdin,omitempty"` // input: the front end refused
+	Prompt   string `json:"prompt,omitempty"`    // input_request
+	Password bool   `json:"password,omitempty"`  // input_request
+	Text     string `json:"text,omitempty"`      // input (the line), log (the record)
+	Err      string `json:"err,omitempty"`       // input: why there is no line
+	NoStdin  bool   `json:"no_stdin,omitempty"`  // input: the front end refused
+	NoTarget bool   `json:"no_target,omitempty"` // comm_done: no such comm target
 }
 
 // encodeFrame returns m as one frame, length prefix included.
@@ -143,6 +148,8 @@ func decodeMessage(body []byte) (*message, error) {
 		return nil, errors.New("worker: decode frame: completion without a reply")
 	case m.Kind == evInspection && m.Inspection == nil:
 		return nil, errors.New("worker: decode frame: inspection without a reply")
+	case (m.Kind == cmdComm || m.Kind == evComm) && m.Comm == nil:
+		return nil, errors.New("worker: decode frame: comm without a message")
 	case m.Kind == cmdHello && !validToken(m.Token):
 		return nil, fmt.Errorf("worker: decode frame: hello with bad token %q", m.Token)
 	}

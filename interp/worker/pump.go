@@ -293,6 +293,10 @@ func (s *pumpState) event(m *message) {
 		if s.out != nil {
 			s.out.Display(*m.Display)
 		}
+	case evComm:
+		if s.out != nil {
+			s.out.Comm(*m.Comm)
+		}
 	case evInputReq:
 		reply := s.input(m)
 		if reply == nil {

@@ -45,6 +45,9 @@ type Host struct {
 	Stdin *Stdin
 	// Display publishes display data after the output written before it.
 	Display func(interp.DisplayData)
+	// Comm sends a cell's comm message to the front end, after the output
+	// written before it.
+	Comm func(interp.CommMessage)
 	// Logger sends log records to the kernel's log.
 	Logger *slog.Logger
 }
@@ -136,6 +139,7 @@ func (s *server) serve(newEvaluator func(Host) (Evaluator, error)) int {
 		Stderr:  s.stderr,
 		Stdin:   s.stdin,
 		Display: s.display,
+		Comm:    s.comm,
 		Logger:  s.log,
 	})
 	if err != nil {
@@ -194,6 +198,8 @@ func (s *server) readCommands(ev Evaluator, execs chan<- *message) int {
 			go s.complete(ev, m) // ends when the session answers
 		case cmdInspect:
 			go s.inspect(ev, m) // ends when the session answers
+		case cmdComm:
+			go s.deliverComm(ev, m) // ends when the session has handled it
 		case cmdInput:
 			s.stdin.deliver(m)
 		case cmdShutdown:
@@ -271,6 +277,40 @@ func (s *server) inspect(ev Evaluator, m *message) {
 	}()
 	if err := s.emit(&message{Kind: evInspection, ID: m.ID, Inspection: &in}, false); err != nil {
 		s.log.Error("inspection not sent", "err", err)
+	}
+}
+
+// Commer is an Evaluator that takes comm messages from the front end. Comm
+// returns an error wrapping interp.ErrNoCommTarget for a comm_open of a
+// target nobody registered.
+type Commer interface {
+	Comm(m interp.CommMessage) error
+}
+
+// deliverComm hands a front end's comm message to the session and reports
+// the outcome to the kernel.
+func (s *server) deliverComm(ev Evaluator, m *message) {
+	reply := &message{Kind: evCommDone, ID: m.ID}
+	func() {
+		defer s.recoverLog("comm")
+		c, ok := ev.(Commer)
+		if !ok {
+			reply.NoTarget, reply.Err = true, "the session takes no comms"
+			return
+		}
+		if err := c.Comm(*m.Comm); err != nil {
+			reply.NoTarget, reply.Err = errors.Is(err, interp.ErrNoCommTarget), err.Error()
+		}
+	}()
+	if err := s.emit(reply, false); err != nil {
+		s.log.Error("comm reply not sent", "err", err)
+	}
+}
+
+// comm sends a cell's comm message, ordered with the output before it.
+func (s *server) comm(m interp.CommMessage) {
+	if err := s.emit(&message{Kind: evComm, Comm: &m}, true); err != nil {
+		s.log.Error("comm not sent", "err", err)
 	}
 }
 

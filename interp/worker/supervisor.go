@@ -182,6 +182,21 @@ func (s *Supervisor) Inspect(ctx context.Context, code string, cursor, detail in
 	return *m.Inspection, nil
 }
 
+// Comm delivers a front end's comm message to the session.
+func (s *Supervisor) Comm(ctx context.Context, c interp.CommMessage) error {
+	m, err := s.ask(ctx, &message{Kind: cmdComm, Comm: &c}, evCommDone)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.NoTarget:
+		return fmt.Errorf("worker: %s: %w", m.Err, interp.ErrNoCommTarget)
+	case m.Err != "":
+		return fmt.Errorf("worker: comm: %s", m.Err)
+	}
+	return nil
+}
+
 // IsComplete tells whether code is ready to run. It runs in the kernel
 // process and never touches the worker.
 func (s *Supervisor) IsComplete(code string) interp.Completeness {
