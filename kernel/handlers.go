@@ -80,7 +80,6 @@ func decodeContent(req inbound, v any) error {
 	return nil
 }
 
-
 // kernelInfo is the constant part of kernel_info_reply.
 func kernelInfo(version string) map[string]any {
 	goVersion := strings.TrimPrefix(runtime.Version(), "go")
