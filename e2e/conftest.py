@@ -74,8 +74,10 @@ def gokernel_env(tmp_path_factory) -> GoKernelEnv:
         "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
         "JUPYTER_CONFIG_DIR": str(root / "config"),
         "IPYTHONDIR": str(root / "ipython"),
+        # The kernel keeps its history under $XDG_DATA_HOME/gokernel.
+        "XDG_DATA_HOME": str(root / "xdg-data"),
     }
-    for d in ("data", "runtime", "config", "ipython"):
+    for d in ("data", "runtime", "config", "ipython", "xdg-data"):
         (root / d).mkdir()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as mp:
