@@ -215,13 +215,15 @@ func TestTraceback(t *testing.T) {
 	}
 }
 
-func TestInterrupt(t *testing.T) {
+// interruptLoop starts a cell that loops forever in a session whose stdout
+// is a pipe, waits until the loop runs, interrupts it and checks the error.
+func interruptLoop(t *testing.T) *testSession {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	defer w.Close()
+	t.Cleanup(func() { r.Close(); w.Close() })
 	ts := newTestSession(t)
 	s, err := New(Options{Stdout: w, Stderr: ts.stderr})
 	if err != nil {
@@ -240,10 +242,14 @@ func TestInterrupt(t *testing.T) {
 		t.Fatalf("read %q, %v", buf, err)
 	}
 	cancel()
-	res := <-done
-	if res.Error == nil || res.Error.Name != interp.ErrNameInterrupted {
+	if res := <-done; res.Error == nil || res.Error.Name != interp.ErrNameInterrupted {
 		t.Fatalf("error %+v, want %s", res.Error, interp.ErrNameInterrupted)
 	}
+	return ts
+}
+
+func TestInterrupt(t *testing.T) {
+	interruptLoop(t)
 	// Whether state survives and the next cell runs is checked in
 	// TestInterruptKeepsState, without the race detector: yaegi offers no
 	// way to join its evaluating goroutine, so the detector cannot see the
