@@ -53,8 +53,14 @@ func newSymbolImporter(fallback types.Importer, sources map[string][]string, tab
 	}
 }
 
-// Import returns the package at path.
-func (im *symbolImporter) Import(path string) (*types.Package, error) {
+// Import returns the package at path. Building one never panics into the
+// caller: a type it cannot convert makes the package an error instead.
+func (im *symbolImporter) Import(path string) (pkg *types.Package, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			pkg, err = nil, fmt.Errorf("package %s: %v", path, r)
+		}
+	}()
 	if p, ok := im.pkgs[path]; ok {
 		return p, nil
 	}
@@ -190,6 +196,14 @@ func (im *symbolImporter) typeOf(t reflect.Type) types.Type {
 	if k, ok := basics[t.Kind()]; ok {
 		return types.Typ[k]
 	}
+	return im.underlying(t)
+}
+
+// underlying converts the structure of t, named or not, without its name.
+func (im *symbolImporter) underlying(t reflect.Type) types.Type {
+	if k, ok := basics[t.Kind()]; ok {
+		return types.Typ[k]
+	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return types.NewPointer(im.typeOf(t.Elem()))
@@ -246,14 +260,7 @@ func (im *symbolImporter) namedOf(t reflect.Type) types.Type {
 	pkg := im.pkgOf(t.PkgPath())
 	n := types.NewNamed(types.NewTypeName(token.NoPos, pkg, t.Name(), nil), nil, nil)
 	im.named[t] = n // before the underlying type and methods: they may refer to it
-	switch k, basic := basics[t.Kind()]; {
-	case basic:
-		n.SetUnderlying(types.Typ[k])
-	case t.Kind() == reflect.Interface:
-		n.SetUnderlying(im.interfaceOf(t))
-	default:
-		n.SetUnderlying(im.typeOf(underlyingOf(t)).Underlying())
-	}
+	n.SetUnderlying(im.underlying(t).Underlying())
 	if t.Kind() != reflect.Interface {
 		for _, rt := range []reflect.Type{t, reflect.PointerTo(t)} {
 			for i := range rt.NumMethod() {
@@ -267,43 +274,6 @@ func (im *symbolImporter) namedOf(t reflect.Type) types.Type {
 		}
 	}
 	return n
-}
-
-// underlyingOf is the unnamed type with t's structure.
-func underlyingOf(t reflect.Type) reflect.Type {
-	switch t.Kind() {
-	case reflect.Struct:
-		fields := make([]reflect.StructField, 0, t.NumField())
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if f.PkgPath != "" {
-				continue // reflect.StructOf refuses unexported fields
-			}
-			fields = append(fields, f)
-		}
-		return reflect.StructOf(fields)
-	case reflect.Pointer:
-		return reflect.PointerTo(t.Elem())
-	case reflect.Slice:
-		return reflect.SliceOf(t.Elem())
-	case reflect.Map:
-		return reflect.MapOf(t.Key(), t.Elem())
-	case reflect.Array:
-		return reflect.ArrayOf(t.Len(), t.Elem())
-	case reflect.Chan:
-		return reflect.ChanOf(t.ChanDir(), t.Elem())
-	case reflect.Func:
-		in := make([]reflect.Type, t.NumIn())
-		for i := range in {
-			in[i] = t.In(i)
-		}
-		out := make([]reflect.Type, t.NumOut())
-		for i := range out {
-			out[i] = t.Out(i)
-		}
-		return reflect.FuncOf(in, out, t.IsVariadic())
-	}
-	return t
 }
 
 // signature converts a func type, skipping its first skip parameters (a

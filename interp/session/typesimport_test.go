@@ -3,11 +3,13 @@ package session
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/gokernel/gokernel/interp"
 	"github.com/gokernel/gokernel/interp/exports"
 	gkstdlib "github.com/gokernel/gokernel/interp/stdlib"
+	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/syscall"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
@@ -58,4 +60,34 @@ func (ts *testSession) stdoutSince(t *testing.T, off int64) string {
 		t.Fatal(err)
 	}
 	return string(data[off:])
+}
+
+// TestSymbolImporterCoversEveryPackage builds a go/types package for every
+// package of the symbol tables: none may fail (a struct embedding a type with
+// methods once panicked inside reflect.StructOf).
+func TestSymbolImporterCoversEveryPackage(t *testing.T) {
+	tables := []yaegi.Exports{gkstdlib.Symbols, stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, exports.Symbols}
+	im := newSymbolImporter(nil, typeSources(), tables...)
+	seen := map[string]bool{}
+	for _, table := range tables {
+		for key := range table {
+			i := strings.LastIndex(key, "/")
+			if i < 0 {
+				continue // not "path/name"
+			}
+			path := key[:i]
+			if seen[path] {
+				continue
+			}
+			seen[path] = true
+			// Packages whose API is all generic (weak, unique) have empty
+			// tables, and so empty packages here.
+			if _, err := im.Import(path); err != nil {
+				t.Errorf("Import(%q): %v", path, err)
+			}
+		}
+	}
+	if len(seen) < 150 {
+		t.Errorf("only %d packages in the tables", len(seen))
+	}
 }
