@@ -6,6 +6,8 @@ session's earlier state was kept (an interrupt that took) or is gone (the
 worker died and was replaced).
 """
 
+import os
+import re
 import signal
 from queue import Empty
 
@@ -26,11 +28,6 @@ def session(kernel):
     yield kernel
     assert kernel.pid == pid and kernel.process.poll() is None, "the kernel process died"
     assert kernel.kernel_info()["status"] == "ok"
-
-
-def stopped(proc) -> bool:
-    stat = read_stat(proc.pid)
-    return stat is not None and stat["state"] == "T"
 
 
 def count(ex):
@@ -91,11 +88,15 @@ def test_interrupt_stops_cell_and_keeps_state(session, name, how):
 
 @pytest.mark.parametrize("how", INTERRUPTS)
 def test_interrupt_that_does_not_take_restarts_session(session, how):
-    """A worker that cannot react (here: stopped by SIGSTOP) is killed after the grace period."""
+    """A worker that cannot react to the interrupt is killed after the grace period. The test
+    freezes the worker running the cell with SIGSTOP itself, so it is frozen before the interrupt."""
     before = workers(session)
-    code = f'import "syscall"\nfmt.Println("{STARTED}")\nsyscall.Kill(os.Getpid(), syscall.SIGSTOP)'
-    msg_id = start_blocking(session, code)
-    wait_until(lambda: any(stopped(w) for w in before), TIMEOUT, "the worker to stop")
+    code = f'fmt.Println("{STARTED}", os.Getpid())\ntime.Sleep(time.Hour)'
+    msg_id = session.execute_async(code)
+    out = wait_output(session, msg_id, STARTED)
+    pid = int(re.search(STARTED + r" (\d+)", out).group(1))
+    os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: (read_stat(pid) or {}).get("state") == "T", TIMEOUT, "the worker to stop")
     INTERRUPTS[how](session)
     ex = session.finish(code, msg_id)
     assert_one_error(ex, "Interrupted", "the Go session was restarted; variables from earlier cells are gone")
