@@ -86,9 +86,10 @@ def gokernel_env(tmp_path_factory) -> GoKernelEnv:
         yield GoKernelEnv(binary, prefix, kernel_dir, dict(os.environ))
 
 
-def start_kernel(log_name: str) -> Kernel:
-    """Start the installed test kernel, with its output in an artifacts log."""
-    km = KernelManager(kernel_name=KERNEL_NAME)
+def start_kernel(log_name: str, kernel_name: str = KERNEL_NAME) -> Kernel:
+    """Start an installed kernel (the test kernel by default), with its output
+    in an artifacts log."""
+    km = KernelManager(kernel_name=kernel_name)
     log_path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', log_name)}.log"
     with open(log_path, "wb") as log:
         km.start_kernel(stdout=log, stderr=log)

@@ -22,10 +22,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from jupyter_client import KernelManager
 
-from conftest import ARTIFACTS, REPO, install_kernelspec
-from kernelutil import STARTUP_TIMEOUT, Kernel
+from conftest import REPO, install_kernelspec, start_kernel, stop_kernel
+from kernelutil import Kernel
 
 # A module with a dependency, as files relative to each module root.
 WORDS = ("example.com/words", "v1.0.0", {
@@ -45,14 +44,12 @@ PLOT_ARGS = ["--with", "gonum.org/v1/plot", "--with", "gonum.org/v1/plot/plotter
              "--with", "gonum.org/v1/plot/vg", "--with", "gonum.org/v1/plot/vg/draw",
              "--with", "gonum.org/v1/plot/plotutil"]
 
-
 def module_zip(path: str, version: str, files: dict[str, str]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         for name, data in sorted(files.items()):
             z.writestr(f"{path}@{version}/{name}", data)
     return buf.getvalue()
-
 
 def write_proxy(root: Path, *mods) -> str:
     for path, version, files in mods:
@@ -64,32 +61,8 @@ def write_proxy(root: Path, *mods) -> str:
         (d / f"{version}.zip").write_bytes(module_zip(path, version, files))
     return root.as_uri()
 
-
-def start(name: str, log_name: str) -> Kernel:
-    km = KernelManager(kernel_name=name)
-    log_path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', log_name)}.log"
-    with open(log_path, "wb") as log:
-        km.start_kernel(stdout=log, stderr=log)
-    kc = km.blocking_client()
-    kc.start_channels()
-    k = Kernel(km, kc, log_path)
-    try:
-        kc.wait_for_ready(timeout=STARTUP_TIMEOUT)
-    except Exception:
-        stop(k)
-        raise
-    return k
-
-
-def stop(k: Kernel):
-    k.kc.stop_channels()
-    if k.km.has_kernel:
-        k.km.shutdown_kernel(now=not k.km.is_alive())
-
-
 def output(ex) -> str:
     return ex.stdout + ex.stderr + "".join(e["evalue"] for e in ex.errors)
-
 
 @pytest.fixture
 def module_env(tmp_path, monkeypatch):
@@ -99,16 +72,14 @@ def module_env(tmp_path, monkeypatch):
     monkeypatch.delenv("GOFLAGS", raising=False)
     return tmp_path
 
-
 def require_go_magic(k: Kernel):
     ex = k.execute("%go list")
     if ex.status != "ok" and re.search(r"unknown magic|expected|undefined", output(ex)):
         pytest.skip(MISSING_MAGIC)
     assert ex.status == "ok", f"%go list failed:\n{ex}"
 
-
 def test_go_get_import_and_offline(module_env, monkeypatch, request):
-    k = start("gotest", request.node.name)
+    k = start_kernel(request.node.name, "gotest")
     try:
         require_go_magic(k)
         ex = k.run("%go get example.com/greet@v1.0.0")
@@ -116,23 +87,22 @@ def test_go_get_import_and_offline(module_env, monkeypatch, request):
         k.run('import "example.com/greet"')
         assert k.run('greet.Greet("gopher")').result == '"hello, gopher"'
     finally:
-        stop(k)
+        stop_kernel(k)
 
     # The proxy is gone; a new session gets the module from the cache.
     shutil.rmtree(module_env / "proxy")
     monkeypatch.setenv("GOPROXY", "off")
-    k = start("gotest", request.node.name + "_offline")
+    k = start_kernel(request.node.name + "_offline", "gotest")
     try:
         ex = k.run("%go get example.com/greet")
         assert "from the cache" in ex.stdout, ex
         k.run('import "example.com/greet"')
         assert k.run('greet.Greet("again")').result == '"hello, again"'
     finally:
-        stop(k)
-
+        stop_kernel(k)
 
 def test_changed_zip_is_rejected(module_env, request):
-    k = start("gotest", request.node.name)
+    k = start_kernel(request.node.name, "gotest")
     try:
         require_go_magic(k)
         k.run("%go get example.com/words@v1.0.0")
@@ -148,8 +118,7 @@ def test_changed_zip_is_rejected(module_env, request):
         assert ex.status == "error", ex
         assert "checksum mismatch" in output(ex), ex
     finally:
-        stop(k)
-
+        stop_kernel(k)
 
 def gokernel_build(binary: Path, args: list[str], timeout: int) -> subprocess.CompletedProcess:
     proc = subprocess.run([str(binary), "build", *args], cwd=REPO, capture_output=True, text=True,
@@ -157,7 +126,6 @@ def gokernel_build(binary: Path, args: list[str], timeout: int) -> subprocess.Co
     if proc.returncode == 2 and 'unknown command "build"' in proc.stderr:
         pytest.skip(MISSING_BUILD)
     return proc
-
 
 def test_build_with_local_module(gokernel_env, tmp_path, request):
     mod = tmp_path / "greet"
@@ -168,13 +136,12 @@ def test_build_with_local_module(gokernel_env, tmp_path, request):
     proc = gokernel_build(gokernel_env.binary, ["--with", f"example.com/greet={mod}", "-o", str(out)], 600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     install_kernelspec(out, gokernel_env.prefix, "gogreet")
-    k = start("gogreet", request.node.name)
+    k = start_kernel(request.node.name, "gogreet")
     try:
         k.run('import "example.com/greet"')
         assert k.run('greet.Hello("compiled")').result == '"hello, compiled"'
     finally:
-        stop(k)
-
+        stop_kernel(k)
 
 def proxy_reachable() -> bool:
     try:
@@ -183,11 +150,9 @@ def proxy_reachable() -> bool:
     except OSError:
         return False
 
-
 def notebook_cells() -> list[str]:
     nb = json.loads((REPO / "notebooks" / "plots.ipynb").read_text())
     return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-
 
 @pytest.mark.skipif(os.environ.get("GOKERNEL_E2E_GONUM") != "1",
                     reason="builds a kernel with gonum/plot (over 3 minutes here, see docs/packages.md; needs the module proxy): "
@@ -201,7 +166,7 @@ def test_plots_notebook(gokernel_env, tmp_path, request):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(f"gokernel build --with gonum.org/v1/plot took {time.monotonic() - started:.0f}s")
     install_kernelspec(out, gokernel_env.prefix, "goplot")
-    k = start("goplot", request.node.name)
+    k = start_kernel(request.node.name, "goplot")
     try:
         pngs = []
         for code in notebook_cells():
@@ -214,4 +179,4 @@ def test_plots_notebook(gokernel_env, tmp_path, request):
         for png in pngs:
             assert png.startswith(b"\x89PNG") and len(png) > 2000, png[:16]
     finally:
-        stop(k)
+        stop_kernel(k)
