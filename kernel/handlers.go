@@ -64,6 +64,12 @@ func (k *Kernel) dispatch(req inbound, table map[string]handler) {
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("handler panicked", "panic", r, "stack", string(debug.Stack()))
+			// A request still gets its reply, or the front end waits forever.
+			// (A panic after the handler replied sends a second one; that is
+			// a bug either way, and a visible one.)
+			if name, ok := strings.CutSuffix(msgType, "_request"); ok {
+				k.replyError(req, name+"_reply", "KernelError", fmt.Errorf("the kernel failed on this request: %v", r))
+			}
 		}
 	}()
 	if err := h(k, req); err != nil {

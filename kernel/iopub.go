@@ -20,8 +20,9 @@ const maxPendingStream = 8 << 20
 //
 // Stream text that is still waiting is merged into the previous stream
 // message of the same cell and name, so a flood of output becomes a few large
-// messages rather than many small ones. The waiting text is bounded: a
-// producer of stream text waits while the bound is exceeded, which in turn
+// messages rather than many small ones. The waiting text is bounded (the
+// batch being sent is no longer counted, so up to twice the bound may be in
+// memory): a producer of stream text waits while the bound is exceeded, which in turn
 // fills the worker's pipe and slows the cell's writes; nothing is dropped.
 // Other messages (status, results, errors, displays) are never merged,
 // dropped or held back by that bound.

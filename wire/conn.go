@@ -174,10 +174,8 @@ func (ci *ConnectionInfo) Validate() error {
 		}
 		seen[port] = name
 	}
-	if ci.Key != "" && ci.SignatureScheme != SchemeHMACSHA256 {
-		return &ConnectionError{Field: "signature_scheme", Err: fmt.Errorf("%q is not supported (want %s)", ci.SignatureScheme, SchemeHMACSHA256)}
-	}
-	if ci.Key == "" && ci.SignatureScheme != "" && ci.SignatureScheme != SchemeHMACSHA256 {
+	// As NewSigner: hmac-sha256, or no scheme when there is no key.
+	if ci.SignatureScheme != SchemeHMACSHA256 && (ci.SignatureScheme != "" || ci.Key != "") {
 		return &ConnectionError{Field: "signature_scheme", Err: fmt.Errorf("%q is not supported (want %s)", ci.SignatureScheme, SchemeHMACSHA256)}
 	}
 	return nil

@@ -133,10 +133,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // shutdown, with cells evaluated in worker processes started from this
 // executable. SIGINT interrupts the running cell, as Jupyter's "signal"
 // interrupt mode expects; it never stops the kernel. It returns the exit
-// status; name prefixes its error messages.
-//
-// runKernel in main.go can share it: its lines from os.Executable() to the
-// end become this call, under the same signal.NotifyContext.
+// status; name prefixes its error messages. Both `gokernel kernel` and
+// `gokernel serve` run through it.
 func serveKernel(ctx context.Context, name string, conn *wire.ConnectionInfo, logger *slog.Logger, allowUnsigned bool, stderr io.Writer) int {
 	exe, err := os.Executable()
 	if err != nil {

@@ -11,8 +11,9 @@
 // maps every position back to the cell, so error positions name the user's
 // line and column (columns are byte offsets plus one, as go/token counts them).
 //
-// The session evaluates the pieces in this order: imports, then declarations,
-// then statements. Before that, [Cell] offers the rewrites yaegi needs:
+// The session evaluates the imports first, then the declarations and
+// statements in the order [Cell.Steps] gives: declarations first, except one
+// that uses a name a preceding statement defines, which runs after it. Before that, [Cell] offers the rewrites yaegi needs:
 //
 //   - [Cell.DropImported] removes imports that earlier cells already made
 //     (yaegi reports a second `import "fmt"` as a redeclaration) and rejects

@@ -17,8 +17,6 @@ import (
 	"github.com/gokernel/gokernel/interp"
 	"github.com/gokernel/gokernel/interp/frontend"
 	"github.com/gokernel/gokernel/interp/stddoc"
-	"github.com/gokernel/gokernel/interp/symbols"
-	"github.com/traefik/yaegi/stdlib"
 )
 
 // symbol is what the session knows of a name declared by a cell.
@@ -126,14 +124,16 @@ func nodeString(fset *token.FileSet, n any) string {
 	return b.String()
 }
 
-// packageSymbols returns the symbols of the package at importPath: a
-// standard library package or one of gokernel's own.
+// packageSymbols returns the symbols of the compiled package at
+// importPath: standard library, compiled in, or gokernel's own.
 func (s *Session) packageSymbols(importPath string) map[string]reflect.Value {
 	key := importPath + "/" + path.Base(importPath)
-	if syms, ok := stdlib.Symbols[key]; ok {
-		return syms
+	for _, table := range compiledTables() {
+		if syms, ok := table[key]; ok {
+			return syms
+		}
 	}
-	return symbols.Symbols[key]
+	return nil
 }
 
 // findPackage resolves a package name: an imported one, or a standard
@@ -143,7 +143,7 @@ func (s *Session) findPackage(name string) (map[string]reflect.Value, string) {
 		return s.packageSymbols(p), p
 	}
 	var best string
-	for _, table := range []map[string]map[string]reflect.Value{stdlib.Symbols, symbols.Symbols} {
+	for _, table := range compiledTables() {
 		for key := range table {
 			p := path.Dir(key)
 			if path.Base(key) == name && (best == "" || len(p) < len(best)) {
@@ -333,6 +333,12 @@ func (s *Session) userExpression(ctx context.Context, expr string) map[string]an
 	cell, err := frontend.Parse(s.in.FileSet(), expr)
 	if err != nil {
 		return errReply(s.compileError(expr, err))
+	}
+	if len(cell.Stmts) == 0 || cell.Last == nil {
+		// ParseExpr accepts text a cell reads as a declaration, such as
+		// func(a int) b (c).
+		msg := "not an expression"
+		return errReply(&interp.Error{Name: ErrNameCompile, Value: msg, Traceback: []string{red(ErrNameCompile) + ": " + msg}})
 	}
 	v, ierr := s.run(ctx, expr, &ast.BlockStmt{Lbrace: cell.Stmts[0].Pos(), List: cell.Stmts})
 	if ierr != nil {

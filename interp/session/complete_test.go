@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,3 +106,28 @@ func BenchmarkCompleteInspect(b *testing.B) {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func req(code string) interp.ExecuteRequest { return interp.ExecuteRequest{Code: code} }
+
+// TestCompleteCompiledPackages: members of compiled-in packages and of the
+// standard library of the Go that built gokernel complete too.
+func TestCompleteCompiledPackages(t *testing.T) {
+	ts := newTestSession(t)
+	for _, tt := range []struct{ code, want string }{
+		{"strings.SplitS", "strings.SplitSeq"},
+		{"system.Disk", "system.DiskUsage"},
+	} {
+		c := ts.Complete(tt.code, len([]rune(tt.code)))
+		if !slices.Contains(c.Matches, tt.want) && !slices.Contains(c.Matches, tt.want[strings.Index(tt.want, ".")+1:]) {
+			t.Errorf("Complete(%q) = %v, want %s among them", tt.code, c.Matches, tt.want)
+		}
+	}
+}
+
+// TestUserExpressionThatIsADeclaration: text ParseExpr accepts but a cell
+// reads as a declaration is an error reply, not a panic.
+func TestUserExpressionThatIsADeclaration(t *testing.T) {
+	ts := newTestSession(t)
+	r := ts.userExpression(context.Background(), "func(a int) b (c)")
+	if r["status"] != "error" {
+		t.Fatalf("reply = %v", r)
+	}
+}

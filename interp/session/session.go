@@ -3,9 +3,13 @@
 //
 // Call [New] to create a session, then [Session.Execute] for each cell. A cell
 // is split by [frontend.Parse] into imports, declarations and statements,
-// rewritten for yaegi (see the frontend package), and evaluated in that order.
-// Each piece is printed back to source (with //line directives keeping the
-// cell's positions) and evaluated with yaegi's EvalWithContext, which
+// rewritten for yaegi (the notebook-level rewrites of package frontend, then
+// package lower's modern-Go rewrites), and evaluated in the order
+// [frontend.Cell.Steps] gives.
+//
+// Each piece is printed back to source (positions yaegi reports in it are
+// mapped back to the cell by pairing the printed and original trees) and
+// evaluated with yaegi's EvalWithContext, which
 // recovers yaegi's own panics, so a panic inside yaegi's compiler becomes an
 // "InternalError" and the session stays usable, and cancelling the context
 // interrupts the cell. The
@@ -52,6 +56,7 @@ import (
 	"github.com/gokernel/gokernel/interp/frontend"
 	"github.com/gokernel/gokernel/interp/lower"
 	gkstdlib "github.com/gokernel/gokernel/interp/stdlib"
+	"github.com/gokernel/gokernel/interp/symbols"
 	yaegi "github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 	"github.com/traefik/yaegi/stdlib/syscall"
@@ -111,6 +116,13 @@ const (
 	rtPackage = "gokernel_rt"
 )
 
+// compiledTables are the symbol tables of the compiled packages cells can
+// import, the tables of the Go that built gokernel first: what completion,
+// inspection and the type checker look packages up in.
+func compiledTables() []yaegi.Exports {
+	return []yaegi.Exports{gkstdlib.Symbols, stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, exports.Symbols, symbols.Symbols}
+}
+
 // New starts an interpreter with the standard library of the Go release
 // that built gokernel (package stdlib, and yaegi's unrestricted, syscall and
 // unsafe symbol tables).
@@ -129,8 +141,7 @@ func New(opts Options) (*Session, error) {
 		imported: make(map[string]string),
 		index:    make(map[string]*symbol),
 		hidden:   make(map[string]bool),
-		importer: &cachingImporter{imp: newSymbolImporter(importer.Default(), typeSources(),
-			gkstdlib.Symbols, stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, exports.Symbols),
+		importer: &cachingImporter{imp: newSymbolImporter(importer.Default(), typeSources(), compiledTables()...),
 			failed: make(map[string]error)},
 	}
 	send := opts.Comm
@@ -153,6 +164,8 @@ func New(opts Options) (*Session, error) {
 		// redirection of fmt's output stays in place.
 		gkstdlib.Symbols,
 		stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, unsafe.Symbols, exports.Symbols,
+		// (compiledTables lists the same packages, newest first, for
+		// completion and the type checker; unsafe is go/types' own.)
 		// yaegi maps os.Stderr only when its Stderr is a file; ours is a
 		// filter, so map both streams here. os.Stdin becomes the session's
 		// reader (an io.Reader, so os.Stdin.Fd() does not compile in
@@ -352,11 +365,7 @@ func (s *Session) run(ctx context.Context, code string, node ast.Node) (reflect.
 	if err != nil {
 		if ctx.Err() != nil {
 			settle(before)
-			return reflect.Value{}, &interp.Error{
-				Name:      interp.ErrNameInterrupted,
-				Value:     "the cell was interrupted",
-				Traceback: []string{red(interp.ErrNameInterrupted) + ": the cell was interrupted"},
-			}
+			return reflect.Value{}, interrupted()
 		}
 		var p yaegi.Panic
 		if errors.As(err, &p) && bytes.Contains(p.Stack, []byte(").compileSrc(")) {
@@ -418,7 +427,16 @@ func (s *Session) source(node ast.Node) (string, func(line, col int) (int, int),
 		buf.WriteString("\n")
 	}
 	src := buf.String()
-	return src, positionMap(fset, orig, fmt.Sprintf(wrapped, src)), nil
+	// The map is needed only for an error: build it then.
+	toCell := sync.OnceValue(func() func(line, col int) (int, int) {
+		return positionMap(fset, orig, fmt.Sprintf(wrapped, src))
+	})
+	return src, func(line, col int) (int, int) {
+		if m := toCell(); m != nil {
+			return m(line, col)
+		}
+		return 0, 0
+	}, nil
 }
 
 // positionMap maps positions in printed (the text yaegi parses) to the cell
@@ -520,16 +538,23 @@ func (s *Session) addDefer(fn any, args ...any) {
 	s.defers = append(s.defers, deferred{fn: fv, args: in})
 }
 
-// runDefers runs the cell's deferred calls, last first, inside the
-// interpreter so that they can be interrupted. Every call runs even when an
-// earlier one panics; the first panic is reported.
+// runDefers runs the cell's deferred calls, last first. Every call runs even
+// when an earlier one panics, and the first panic is reported; an interrupt
+// stops them.
 func (s *Session) runDefers(ctx context.Context, code string) *interp.Error {
 	calls := s.defers
 	s.defers = nil
 	var first *interp.Error
 	for i := len(calls) - 1; i >= 0; i-- {
 		c := calls[i]
-		_, err := s.callInInterp(ctx, func() { c.fn.Call(c.args) })
+		before := runtime.NumGoroutine()
+		err := callDeferred(ctx, func() { c.fn.Call(c.args) })
+		if ctx.Err() != nil {
+			// The call goes on until its next interpreted step; the next
+			// cell must not run beside it, and later defers do not run.
+			settle(before)
+			return interrupted()
+		}
 		if err != nil && first == nil {
 			first = s.toError(code, err)
 		}
@@ -537,9 +562,9 @@ func (s *Session) runDefers(ctx context.Context, code string) *interp.Error {
 	return first
 }
 
-// callInInterp calls f on the interpreter's goroutine discipline: f runs in
-// a goroutine of its own, and a panic in it becomes an error.
-func (s *Session) callInInterp(ctx context.Context, f func()) (reflect.Value, error) {
+// callDeferred calls f on a goroutine of its own, so that an interrupt does
+// not wait for it, and turns a panic in it into an error.
+func callDeferred(ctx context.Context, f func()) error {
 	done := make(chan error, 1)
 	go func() {
 		defer func() {
@@ -553,10 +578,17 @@ func (s *Session) callInInterp(ctx context.Context, f func()) (reflect.Value, er
 	}()
 	select {
 	case err := <-done:
-		return reflect.Value{}, err
+		return err
 	case <-ctx.Done():
-		// The deferred call keeps running until it returns; the worker
-		// kills the process if the interrupt does not take.
-		return reflect.Value{}, ctx.Err()
+		return ctx.Err()
+	}
+}
+
+// interrupted is the error of a cell stopped by an interrupt.
+func interrupted() *interp.Error {
+	return &interp.Error{
+		Name:      interp.ErrNameInterrupted,
+		Value:     "the cell was interrupted",
+		Traceback: []string{red(interp.ErrNameInterrupted) + ": the cell was interrupted"},
 	}
 }

@@ -7,12 +7,6 @@ import (
 	"testing"
 
 	"github.com/gokernel/gokernel/interp"
-	"github.com/gokernel/gokernel/interp/exports"
-	gkstdlib "github.com/gokernel/gokernel/interp/stdlib"
-	yaegi "github.com/traefik/yaegi/interp"
-	"github.com/traefik/yaegi/stdlib"
-	"github.com/traefik/yaegi/stdlib/syscall"
-	"github.com/traefik/yaegi/stdlib/unrestricted"
 )
 
 // TestLoweringWithoutToolchain runs the rewrites that need package types
@@ -21,8 +15,7 @@ import (
 func TestLoweringWithoutToolchain(t *testing.T) {
 	ts := newTestSession(t)
 	ts.importer = &cachingImporter{
-		imp: newSymbolImporter(nil, typeSources(),
-			gkstdlib.Symbols, stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, exports.Symbols),
+		imp:    newSymbolImporter(nil, typeSources(), compiledTables()...),
 		failed: make(map[string]error),
 	}
 	cells := []struct{ code, want string }{
@@ -66,7 +59,7 @@ func (ts *testSession) stdoutSince(t *testing.T, off int64) string {
 // package of the symbol tables: none may fail (a struct embedding a type with
 // methods once panicked inside reflect.StructOf).
 func TestSymbolImporterCoversEveryPackage(t *testing.T) {
-	tables := []yaegi.Exports{gkstdlib.Symbols, stdlib.Symbols, unrestricted.Symbols, syscall.Symbols, exports.Symbols}
+	tables := compiledTables()
 	im := newSymbolImporter(nil, typeSources(), tables...)
 	seen := map[string]bool{}
 	for _, table := range tables {

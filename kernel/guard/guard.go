@@ -140,8 +140,8 @@ func (t *Transport) Endpoint(typ zmq4.SocketType, endpoint string) (string, erro
 	return t.scheme + "://" + string(typ) + "@" + addr, nil
 }
 
-// Listen implements [transport.Transport]. addr is "TYPE@host:port" as
-// produced by [Transport.Addr]; the returned listener serves a zmq4 socket of
+// Listen implements [transport.Transport]. addr is the "TYPE@host:port"
+// part of an endpoint made by [Transport.Endpoint]; the returned listener serves a zmq4 socket of
 // that type, and closing it stops all of its goroutines.
 func (t *Transport) Listen(ctx context.Context, addr string) (net.Listener, error) {
 	typ, hostport, err := splitAddr(addr)
