@@ -164,7 +164,7 @@ func runPrograms(dir, match string) ([]string, error) {
 
 // status is what a child reports when its program fails in the session.
 type status struct {
-	Stage string // "program" or "main"
+	Stage string // "program"
 	Name  string // the error's name
 	Value string
 }
@@ -288,8 +288,8 @@ func report(t *testing.T, outcomes []outcome) {
 }
 
 // TestCorpusChild runs the program named by GOKERNEL_CORPUS_PROGRAM in a
-// session: the program as one cell (without its package clause), then
-// main(). It is the child process of TestCorpus, and skipped otherwise.
+// session, as one cell: the session runs a cell with a package clause as
+// a program. It is the child process of TestCorpus, and skipped otherwise.
 func TestCorpusChild(t *testing.T) {
 	program := os.Getenv(envProgram)
 	if program == "" {
@@ -314,26 +314,13 @@ func TestCorpusChild(t *testing.T) {
 		}
 		os.Exit(1)
 	}
-	res := s.Execute(context.Background(), interp.ExecuteRequest{Code: withoutPackageClause(string(src))})
+	// The program is one cell; its package clause makes the session run
+	// its main, as go run does.
+	res := s.Execute(context.Background(), interp.ExecuteRequest{Code: string(src)})
 	if res.Error != nil {
 		fail("program", res.Error)
-	}
-	res = s.Execute(context.Background(), interp.ExecuteRequest{Code: "main()"})
-	if res.Error != nil {
-		fail("main", res.Error)
 	}
 	out.Close()
 	// Goroutines the program left behind must not hold the child up.
 	os.Exit(0)
-}
-
-var packageClause = regexp.MustCompile(`(?m)^package\s+main\b`)
-
-// withoutPackageClause blanks the package clause out, keeping positions.
-func withoutPackageClause(src string) string {
-	loc := packageClause.FindStringIndex(src)
-	if loc == nil {
-		return src
-	}
-	return src[:loc[0]] + strings.Repeat(" ", loc[1]-loc[0]) + src[loc[1]:]
 }

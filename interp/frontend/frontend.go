@@ -61,6 +61,9 @@ type Cell struct {
 	// Last is the expression of the cell's final unit when that unit is an
 	// expression statement, and nil otherwise. Its value is the cell's result.
 	Last ast.Expr
+	// Program is set when the cell starts with the package clause
+	// "package main": it is a whole program, whose main the session runs.
+	Program bool
 }
 
 // Parse splits code into imports, declarations and statements, parsing them
@@ -71,9 +74,16 @@ func Parse(fset *token.FileSet, code string) (*Cell, error) {
 	if err != nil {
 		return nil, err
 	}
+	c := new(Cell)
 	var imports, decls, stmts []unit
-	for _, u := range units {
+	var errs scanner.ErrorList
+	for i, u := range units {
 		switch u.kind {
+		case packageUnit:
+			if err := packageClause(code, u, i); err != nil {
+				errs = append(errs, err)
+			}
+			c.Program = true
 		case importUnit:
 			imports = append(imports, u)
 		case declUnit:
@@ -83,12 +93,10 @@ func Parse(fset *token.FileSet, code string) (*Cell, error) {
 		}
 	}
 
-	c := new(Cell)
 	// Without parser.ParseComments, so the //line directive does not become
 	// a declaration's doc comment; the scanner applies it all the same.
 	const mode = parser.DeclarationErrors
 	const fileHead = "package main\n//line " + Filename + ":1:1\n"
-	var errs scanner.ErrorList
 	if len(imports) > 0 {
 		f, err := parser.ParseFile(fset, Filename, fileHead+blank(code, imports), mode)
 		if err != nil {
@@ -127,7 +135,82 @@ func Parse(fset *token.FileSet, code string) (*Cell, error) {
 			c.Last = es.X
 		}
 	}
+	c.renameMain()
 	return c, nil
+}
+
+// packageClause checks the package clause unit u, the i-th unit of code:
+// cells are package main, and the clause must come first.
+func packageClause(code string, u unit, i int) *scanner.Error {
+	pos := token.Position{Filename: Filename, Offset: u.start, Line: 1 + strings.Count(code[:u.start], "\n"),
+		Column: u.start - strings.LastIndex(code[:u.start], "\n")}
+	fields := strings.Fields(code[u.start:u.end])
+	switch {
+	case i > 0:
+		return &scanner.Error{Pos: pos, Msg: "a package clause must come first in the cell"}
+	case len(fields) != 2 || fields[1] != "main":
+		return &scanner.Error{Pos: pos, Msg: fmt.Sprintf(
+			"cells are package main: %q cannot be declared in a cell", code[u.start:u.end])}
+	}
+	return nil
+}
+
+// MainFunc is the name under which the session declares a cell's func
+// main. yaegi runs a package's main after every later evaluation once one
+// is declared, so the cell's main is renamed, and references to it with it;
+// error messages name it main again.
+const MainFunc = "gokernelMain"
+
+// DeclaresMain reports whether the cell declares func main.
+func (c *Cell) DeclaresMain() bool {
+	return slices.ContainsFunc(c.Decls, func(d ast.Decl) bool {
+		fd, ok := d.(*ast.FuncDecl)
+		return ok && fd.Recv == nil && fd.Name.Name == MainFunc
+	})
+}
+
+// renameMain renames the identifiers main of the cell to [MainFunc], except
+// where main names a field, a method or a struct literal key, which are
+// not the func.
+func (c *Cell) renameMain() {
+	keep := make(map[*ast.Ident]bool)
+	visit := func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			keep[n.Sel] = true
+		case *ast.StructType:
+			for _, f := range n.Fields.List {
+				for _, name := range f.Names {
+					keep[name] = true
+				}
+			}
+		case *ast.InterfaceType:
+			for _, f := range n.Methods.List {
+				for _, name := range f.Names {
+					keep[name] = true
+				}
+			}
+		case *ast.FuncDecl:
+			if n.Recv != nil {
+				keep[n.Name] = true
+			}
+		case *ast.KeyValueExpr:
+			if id, ok := n.Key.(*ast.Ident); ok {
+				keep[id] = true
+			}
+		case *ast.Ident:
+			if n.Name == "main" && !keep[n] {
+				n.Name = MainFunc
+			}
+		}
+		return true
+	}
+	for _, d := range c.Decls {
+		ast.Inspect(d, visit)
+	}
+	for _, st := range c.Stmts {
+		ast.Inspect(st, visit)
+	}
 }
 
 // DropImported removes from c the imports already made by earlier cells.

@@ -6,6 +6,7 @@ import (
 	"go/format"
 	"go/token"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -275,5 +276,84 @@ func TestSteps(t *testing.T) {
 				t.Errorf("steps\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+func TestDependents(t *testing.T) {
+	fset := token.NewFileSet()
+	cell, err := Parse(fset, `
+func f() int { return 1 }
+func g() int { return f() }
+func h() int { return g() + len(s.f) }
+func k() int { f := 2; return f }
+func unrelated() int { return 0 }
+type T struct{}
+func (T) M() int { return h() }
+func (T) N() int { return 0 }
+var s struct{ f string }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Package
+	p.AddDecls(cell.Decls)
+	funcs, methods := p.Dependents([]string{"f"})
+	var names []string
+	for _, fd := range funcs {
+		names = append(names, fd.Name.Name)
+	}
+	// k only shadows f, but counts: compiling it again is harmless.
+	if want := []string{"g", "h", "k"}; !slices.Equal(names, want) {
+		t.Errorf("funcs %v, want %v", names, want)
+	}
+	if want := []string{"T.M"}; !slices.Equal(methods, want) {
+		t.Errorf("methods %v, want %v", methods, want)
+	}
+}
+
+func TestCanonical(t *testing.T) {
+	fset := token.NewFileSet()
+	a, err := Parse(fset, "type P struct{ X, Y int }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Parse(fset, "type P struct {\n\tX, Y int // layout and comments do not count\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(fset, "type P struct{ X, Z int }")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Canonical(a.Decls[0]) != Canonical(b.Decls[0]) {
+		t.Errorf("%q != %q", Canonical(a.Decls[0]), Canonical(b.Decls[0]))
+	}
+	if Canonical(a.Decls[0]) == Canonical(c.Decls[0]) {
+		t.Errorf("different types print the same: %q", Canonical(a.Decls[0]))
+	}
+}
+
+func TestPackageClauseAndMain(t *testing.T) {
+	fset := token.NewFileSet()
+	cell, err := Parse(fset, "package main\n\nfunc main() { main := 1; _ = main }\nx := T{main: 1}.main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cell.Program || !cell.DeclaresMain() {
+		t.Errorf("Program %v, DeclaresMain %v", cell.Program, cell.DeclaresMain())
+	}
+	var b strings.Builder
+	for _, d := range cell.Decls {
+		b.WriteString(Canonical(d))
+	}
+	for _, s := range cell.Stmts {
+		b.WriteString(Canonical(s))
+	}
+	if got, want := b.String(), "func "+MainFunc+"() {\n\t"+MainFunc+" := 1\n\t_ = "+MainFunc+"\n}x := T{main: 1}.main"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for _, code := range []string{"package lib", "x := 1\npackage main"} {
+		if _, err := Parse(fset, code); err == nil {
+			t.Errorf("%q: no error", code)
+		}
 	}
 }

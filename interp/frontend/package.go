@@ -1,7 +1,9 @@
 package frontend
 
 import (
+	"bytes"
 	"go/ast"
+	"go/printer"
 	"go/token"
 	"slices"
 	"strconv"
@@ -142,7 +144,7 @@ func keys(d ast.Decl) []string {
 			}
 			return []string{d.Name.Name}
 		}
-		return []string{recvName(d.Recv.List[0].Type) + "." + d.Name.Name}
+		return []string{RecvTypeName(d.Recv.List[0].Type) + "." + d.Name.Name}
 	case *ast.GenDecl:
 		for _, s := range d.Specs {
 			switch s := s.(type) {
@@ -164,8 +166,9 @@ func keys(d ast.Decl) []string {
 	return ks
 }
 
-// recvName returns the name of a receiver's base type.
-func recvName(e ast.Expr) string {
+// RecvTypeName returns the name of a receiver's base type: T for T, *T,
+// T[E] and *T[E].
+func RecvTypeName(e ast.Expr) string {
 	for {
 		switch x := e.(type) {
 		case *ast.StarExpr:
@@ -182,4 +185,74 @@ func recvName(e ast.Expr) string {
 			return ""
 		}
 	}
+}
+
+// Dependents returns the funcs of p whose bodies refer, directly or through
+// other funcs of p, to one of the names changed, in the order they were
+// declared, and the keys ("T.M") of the methods that do. When a cell
+// redefines a func, the interpreter keeps the earlier definition in code
+// already compiled against it: these are what must be compiled again.
+//
+// A name counts as referred to wherever it appears as an identifier, so a
+// local variable of the same name makes a func a dependent too; compiling a
+// func again is harmless.
+func (p *Package) Dependents(changed []string) (funcs []*ast.FuncDecl, methods []string) {
+	reached := make(map[string]bool, len(changed))
+	for _, n := range changed {
+		reached[n] = true
+	}
+	refers := func(fd *ast.FuncDecl) bool {
+		found := false
+		ast.Inspect(fd.Body, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				// x.f refers to x, not to a package-level f.
+				ast.Inspect(n.X, func(m ast.Node) bool {
+					if id, ok := m.(*ast.Ident); ok && reached[id.Name] {
+						found = true
+					}
+					return !found
+				})
+				return false
+			case *ast.Ident:
+				found = found || reached[n.Name]
+			}
+			return !found
+		})
+		return found
+	}
+	done := make(map[*ast.FuncDecl]bool)
+	for grew := true; grew; {
+		grew = false
+		for _, d := range p.decls {
+			fd, ok := d.decl.(*ast.FuncDecl)
+			if !ok || fd.Body == nil || done[fd] || fd.Recv != nil || reached[fd.Name.Name] || !refers(fd) {
+				continue
+			}
+			done[fd], reached[fd.Name.Name], grew = true, true, true
+		}
+	}
+	for _, d := range p.decls {
+		fd, ok := d.decl.(*ast.FuncDecl)
+		switch {
+		case !ok || fd.Body == nil:
+		case done[fd]:
+			funcs = append(funcs, fd)
+		case fd.Recv != nil && refers(fd):
+			methods = append(methods, d.keys[0])
+		}
+	}
+	return funcs, methods
+}
+
+// Canonical returns node printed without its positions, so that two
+// declarations that differ only in layout or comments print the same.
+func Canonical(node ast.Node) string {
+	var buf bytes.Buffer
+	// An empty FileSet knows none of the positions: the printer then lays
+	// the code out by itself.
+	if err := printer.Fprint(&buf, token.NewFileSet(), node); err != nil {
+		return ""
+	}
+	return buf.String()
 }

@@ -11,6 +11,7 @@ const (
 	stmtUnit unitKind = iota
 	importUnit
 	declUnit
+	packageUnit
 )
 
 // A unit is one top-level piece of a cell: the bytes code[start:end] between
@@ -90,6 +91,8 @@ func makeUnit(code string, toks []tok) unit {
 // classify tells a unit's kind from its leading tokens.
 func classify(toks []tok) unitKind {
 	switch toks[0].tok {
+	case token.PACKAGE:
+		return packageUnit
 	case token.IMPORT:
 		return importUnit
 	case token.TYPE, token.VAR, token.CONST:

@@ -118,6 +118,7 @@ func splitPos(msg string) (line, col int, rest string) {
 // traceback shows the cell's line with a caret under the column. col counts
 // bytes; the user sees characters, so it is converted.
 func newError(name, code string, line, col int, msg string) *interp.Error {
+	msg = strings.ReplaceAll(msg, frontend.MainFunc, "main")
 	tb := []string{red(name) + ": " + msg}
 	value := msg
 	lines := strings.Split(code, "\n")

@@ -93,8 +93,9 @@ type Session struct {
 	in       *yaegi.Interpreter
 	imported map[string]string // package name → import path
 	index    map[string]*symbol
-	hidden   map[string]bool // unexported field names of the cells' struct types
-	defers   []deferred      // top-level defers of the running cell
+	hidden   map[string]bool       // unexported field names of the cells' struct types
+	defined  map[string]definition // types, funcs and methods ("T.M") declared so far
+	defers   []deferred            // top-level defers of the running cell
 	// pkg is what the cells declare, for the type checker of package
 	// lower; importer is its importer, kept so that each package is
 	// loaded once.
@@ -141,6 +142,7 @@ func New(opts Options) (*Session, error) {
 		imported: make(map[string]string),
 		index:    make(map[string]*symbol),
 		hidden:   make(map[string]bool),
+		defined:  make(map[string]definition),
 		importer: &cachingImporter{imp: newSymbolImporter(importer.Default(), typeSources(), compiledTables()...),
 			failed: make(map[string]error)},
 	}
@@ -257,7 +259,22 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 	s.defers = nil
 	for _, step := range cell.Steps(fset) {
 		if len(step.Decls) > 0 {
-			decls, err := s.lowerDecls(step.Decls)
+			kept, changed, err := s.checkRedefinitions(fset, step.Decls)
+			if err != nil {
+				ierr = s.compileError(code, err)
+				break
+			}
+			if len(kept) == 0 {
+				continue
+			}
+			if len(changed) > 0 {
+				if err := s.checkDependents(fset, kept, changed); err != nil {
+					ierr = s.compileError(code, err)
+					break
+				}
+			}
+			defs := definitionsOf(kept) // before lowering rewrites them
+			decls, err := s.lowerDecls(kept)
 			if err != nil {
 				ierr = s.compileError(code, err)
 				break
@@ -268,6 +285,10 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 				break
 			}
 			s.pkg.AddDecls(decls)
+			maps.Copy(s.defined, defs)
+			if len(changed) > 0 {
+				s.recompileDependents(ctx, changed)
+			}
 			continue
 		}
 		stmts, _, err := s.lowerConfig(nil).RewriteStmts(fset, step.Stmts)
@@ -282,6 +303,11 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 		if ierr != nil {
 			break
 		}
+	}
+	if ierr == nil && cell.Program && cell.DeclaresMain() {
+		// A whole program runs, as with go run.
+		call := &ast.ExprStmt{X: &ast.CallExpr{Fun: ast.NewIdent(frontend.MainFunc)}}
+		_, ierr = s.run(ctx, code, &ast.BlockStmt{List: []ast.Stmt{call}})
 	}
 	// Render the value before the deferred calls run: v may alias a
 	// variable they change.

@@ -1,0 +1,122 @@
+package session
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gokernel/gokernel/interp"
+	"github.com/gokernel/gokernel/interp/frontend"
+)
+
+func TestRedefinition(t *testing.T) {
+	tests := []struct {
+		name       string
+		steps      []step
+		wantStderr string // stderr must contain it; "" means stderr is empty
+	}{
+		{
+			name: "callers of a redefined func call the new one",
+			steps: []step{
+				{code: "func f() int { return 1 }\nfunc g() int { return f() * 10 }\nfunc h() int { return g() + 1 }"},
+				{code: "h()", result: "11"},
+				{code: "func f() int { return 2 }"},
+				{code: "h()", result: "21"},
+				{code: "f()", result: "2"},
+			},
+		},
+		{
+			name: "recursive and generic dependents",
+			steps: []step{
+				{code: "func base() int { return 0 }\nfunc fib(n int) int { if n < 2 { return n + base() }; return fib(n-1) + fib(n-2) }\n" +
+					"func Apply[T any](x T, fn func(T) T) T { return fn(x) }\nfunc twice(n int) int { return Apply(n, func(i int) int { return i * 2 + base() }) }"},
+				{code: "func base() int { return 1 }"},
+				{code: "fib(5) + twice(3)", result: "20"},
+			},
+		},
+		{
+			name: "a new signature that breaks a caller is refused",
+			steps: []step{
+				{code: "func f() int { return 1 }\nfunc g() int { return f() * 10 }"},
+				{code: `func f() string { return "s" }`, errName: ErrNameCompile,
+					errVal: "1:6: f cannot be redefined this way: g, declared by an earlier cell, uses it"},
+				{code: "g()", result: "10"},
+				{code: "func f() string { return \"s\" }\nfunc g() string { return f() + \"!\" }"},
+				{code: "g()", result: `"s!"`},
+			},
+		},
+		{
+			name: "running a cell again is harmless",
+			steps: []step{
+				{code: "type P struct{ X, Y int }\nfunc (p P) Sum() int { return p.X + p.Y }\nfunc mk() P { return P{1, 2} }"},
+				{code: "type P struct{ X, Y int }\nfunc (p P) Sum() int { return p.X + p.Y }\nfunc mk() P { return P{1, 2} }"},
+				{code: "type P struct {\n\tX, Y int // the same, laid out differently\n}"},
+				{code: "mk().Sum()", result: "3"},
+			},
+		},
+		{
+			name: "a changed type is an error that says why",
+			steps: []step{
+				{code: "type P struct{ X int }"},
+				{code: "type P struct{ X, Y int }", errName: ErrNameCompile,
+					errVal: "1:6: type P is already defined by an earlier cell as struct{ X int }, and the interpreter cannot change"},
+				{code: "P{1}", result: "{X:1}"},
+			},
+		},
+		{
+			name: "a changed method is an error that says why",
+			steps: []step{
+				{code: "type P struct{ X int }\nfunc (p P) Double() int { return 2 * p.X }"},
+				{code: "func (p P) Double() int { return 3 * p.X }", errName: ErrNameCompile,
+					errVal: "1:12: method P.Double is already defined by an earlier cell"},
+				{code: "P{2}.Double()", result: "4"},
+			},
+		},
+		{
+			name: "a method that calls a redefined func is named",
+			steps: []step{
+				{code: "func f() int { return 1 }\ntype P struct{}\nfunc (P) M() int { return f() }"},
+				{code: "func f() int { return 2 }"},
+			},
+			wantStderr: "warning: method P.M still calls the earlier f",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestSession(t)
+			runSteps(t, ts, tt.steps)
+			_, stderr := ts.output(t)
+			if tt.wantStderr == "" && stderr != "" || !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr %q, want %q", stderr, tt.wantStderr)
+			}
+		})
+	}
+}
+
+func TestFuncMain(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: "import \"fmt\"\nvar calls int\nfunc main() { calls++; fmt.Println(\"main\", calls) }"},
+		// Declaring main does not run it, and later cells do not either
+		// (yaegi alone runs a declared main after every evaluation).
+		{code: "calls", result: "0"},
+		{code: "type Q struct{}"},
+		{code: "main()"},
+		{code: "calls", result: "1"},
+		// A cell with a package clause is a program: its main runs once.
+		{code: "package main\n\nimport \"fmt\"\n\nfunc main() { calls += 10; fmt.Println(\"program\", calls) }"},
+		{code: "calls", result: "11"},
+		{code: "package other", errName: ErrNameCompile, errVal: `1:1: cells are package main: "package other" cannot be declared in a cell`},
+		{code: "x := 1\npackage main", errName: ErrNameCompile, errVal: "2:1: a package clause must come first"},
+		// Errors name main, not the name it is declared under.
+		{code: "main(1)", errName: ErrNameCompile, errVal: "1:"},
+		// A field, method or key named main is not the func.
+		{code: "type H struct{ main int }\ntype J struct{}\nfunc (J) main() int { return 7 }\nh := H{main: 3}\nh.main + J{}.main()", result: "10"},
+	})
+	if out, _ := ts.output(t); out != "main 1\nprogram 11\n" {
+		t.Errorf("stdout %q", out)
+	}
+	res := ts.Execute(t.Context(), interp.ExecuteRequest{Code: "main(1)"})
+	if res.Error == nil || strings.Contains(res.Error.Value, frontend.MainFunc) {
+		t.Errorf("error %+v names %s", res.Error, frontend.MainFunc)
+	}
+}
