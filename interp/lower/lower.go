@@ -11,7 +11,13 @@
 //   - the function value, receiver and arguments of defer and go statements
 //     are bound to temporaries at the statement;
 //   - the min, max and clear builtins become equivalent code;
-//   - type arguments that yaegi fails to infer are made explicit.
+//   - type arguments that yaegi fails to infer are made explicit;
+//   - a type switch becomes comma-ok assertions and a switch without a tag;
+//   - a value of a program type passed to a compiled function as an
+//     interface is converted to that interface first, and errors.As with a
+//     target of a program type walks the chain in interpreted code;
+//   - a method expression of a program type, (*T).M, becomes a function
+//     literal.
 //
 // Every rewrite works around a bug measured in yaegi v0.16.1; each leaves code
 // that yaegi already runs correctly unchanged.
@@ -344,7 +350,15 @@ func (r *rewriter) apply(root ast.Node) {
 				label = l.Label.Name
 			}
 			r.forStmt(n, label)
+		case *ast.TypeSwitchStmt:
+			if _, labelled := c.Parent().(*ast.LabeledStmt); !labelled {
+				r.typeSwitch(c, n, nil)
+			}
 		case *ast.LabeledStmt:
+			if ts, ok := n.Stmt.(*ast.TypeSwitchStmt); ok {
+				r.typeSwitch(c, ts, n.Label)
+				break
+			}
 			// A range-over-func loop became a block; its label, now unused,
 			// must go.
 			if b, ok := n.Stmt.(*ast.BlockStmt); ok && r.generated[b] {
@@ -370,12 +384,21 @@ func (r *rewriter) apply(root ast.Node) {
 			if s := r.clearStmt(n); s != nil {
 				r.replace(c, s)
 			}
+		case *ast.SelectorExpr:
+			if e := r.methodExpr(n); e != nil {
+				c.Replace(e)
+			}
 		case *ast.CallExpr:
 			if e := r.minMax(n); e != nil {
 				c.Replace(e)
 				break
 			}
+			if e := r.errorsAs(n); e != nil {
+				c.Replace(e)
+				break
+			}
 			r.typeArgs(n)
+			r.ifaceArgs(n)
 		}
 		return true
 	}

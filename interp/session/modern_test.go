@@ -52,10 +52,28 @@ var modernTests = []struct {
 		`for part := range strings.SplitSeq("a,b", ",") { fmt.Print(part, ";") }`,
 		`m := map[string]int{"b": 2, "a": 1}` + "\nfmt.Println(slices.Sorted(maps.Keys(m)))",
 		"xs := []int{3, 1, 2}\nslices.Sort(xs)\nfmt.Println(xs, slices.Max(xs), slices.Collect(slices.Values(xs)))"}, "a;b;[a b]\n[1 2 3] 3 [1 2 3]\n"},
+	{"type switch on values of cell types", []string{
+		"type Shape interface{ Area() float64 }\ntype Sq struct{ s float64 }\nfunc (q Sq) Area() float64 { return q.s * q.s }",
+		"func describe(x any) string {\n\tswitch v := x.(type) {\n\tcase nil:\n\t\treturn \"nil\"\n\tcase Sq:\n\t\treturn fmt.Sprint(\"Sq \", v.s)\n\tcase error:\n\t\treturn \"error \" + v.Error()\n\tdefault:\n\t\treturn fmt.Sprintf(\"other %v\", v)\n\t}\n}",
+		"var shapes = []Shape{Sq{2}}\nfmt.Println(describe(shapes[0]), describe(Sq{5}), describe(io.EOF), describe(nil), describe(1))"},
+		"Sq 2 Sq 5 error EOF nil other 1\n"},
+	{"errors of cell types through fmt and errors", []string{
+		"type MyErr struct{ Code int }\nfunc (e *MyErr) Error() string { return fmt.Sprint(\"code \", e.Code) }\ntype E struct{}\nfunc (E) Error() string { return \"E!\" }",
+		"var w = fmt.Errorf(\"wrapped: %w\", &MyErr{404})\nfmt.Println(w, E{})\nfmt.Println(errors.Join(errors.New(\"nf\"), &MyErr{500}))",
+		"var me *MyErr\nfmt.Println(errors.As(w, &me), me.Code)"},
+		"wrapped: code 404 E!\nnf\ncode 500\ntrue 404\n"},
+	{"method expressions", []string{
+		"type C struct{ n int }\nfunc (c *C) Inc() { c.n++ }\nfunc (c C) Get() int { return c.n }",
+		"var c = &C{}\ninc := (*C).Inc\ninc(c)\nfmt.Println(C.Get(*c))"},
+		"1\n"},
+	{"package-level initialisation order", []string{
+		"var X = f()\nfunc f() int { return tbl[1] }\nvar tbl = [3]int{1, 2, 3}\nvar a, b = g(), 5\nfunc g() int { return b * 2 }",
+		"fmt.Println(X, a, b)"},
+		"2 10 5\n"},
 }
 
 // modernImports are the packages the cells of modernTests use.
-var modernImports = []string{"fmt", "iter", "maps", "slices", "strings", "sync"}
+var modernImports = []string{"errors", "fmt", "io", "iter", "maps", "slices", "strings", "sync"}
 
 func TestModernGo(t *testing.T) {
 	for _, tt := range modernTests {
@@ -137,7 +155,7 @@ func program(t *testing.T, cells []string) string {
 		case "iter":
 			b.WriteString("var _ iter.Seq[int]\n")
 		default:
-			b.WriteString("_ = " + name + "." + map[string]string{"fmt": "Sprint", "maps": "Clone[map[int]int]", "slices": "Clone[[]int]", "strings": "ToUpper", "sync": "NewCond"}[name] + "\n")
+			b.WriteString("_ = " + name + "." + map[string]string{"errors": "New", "io": "EOF", "fmt": "Sprint", "maps": "Clone[map[int]int]", "slices": "Clone[[]int]", "strings": "ToUpper", "sync": "NewCond"}[name] + "\n")
 		}
 	}
 	b.WriteString("}\n")

@@ -273,6 +273,7 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 					break
 				}
 			}
+			kept = s.initOrder(fset, kept)
 			defs := definitionsOf(kept) // before lowering rewrites them
 			decls, err := s.lowerDecls(kept)
 			if err != nil {
