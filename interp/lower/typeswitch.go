@@ -32,6 +32,9 @@ import (
 //	                                   }
 //	                               }
 //
+// A one-type case naming an interface the program declares binds its
+// variable with a type switch of its own, which yaegi gets right there.
+//
 // A label on the type switch moves to the new switch, so `break L` still
 // leaves it. When the type switch has an init statement, its variables stay
 // in a block of their own.
@@ -82,13 +85,33 @@ func (r *rewriter) typeSwitch(c *astutil.Cursor, ts *ast.TypeSwitchStmt, label *
 			single = t
 		}
 		var body []ast.Stmt
+		if bound != nil && single != nil && len(cc.List) == 1 && r.isProgramIface(single) {
+			// yaegi cannot bind a value asserted to an interface the
+			// program declares (reflect.Set panics), but its own type
+			// switch can, and matches right for such a case.
+			inner := &ast.CaseClause{Case: cc.Case, List: []ast.Expr{single}, Colon: cc.Colon,
+				Body: append([]ast.Stmt{&ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("_")}, Tok: token.ASSIGN,
+					Rhs: []ast.Expr{ast.NewIdent(bound.Name)}}}, cc.Body...)}
+			body = []ast.Stmt{&ast.TypeSwitchStmt{
+				Switch: cc.Case,
+				Assign: &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent(bound.Name)}, Tok: token.DEFINE,
+					Rhs: []ast.Expr{&ast.TypeAssertExpr{X: ast.NewIdent(val.Name)}}},
+				Body: &ast.BlockStmt{List: []ast.Stmt{inner}},
+			}}
+			clauses = append(clauses, &ast.CaseClause{Case: cc.Case, List: []ast.Expr{conds[0]}, Colon: cc.Colon, Body: body})
+			continue
+		}
 		if bound != nil {
-			var init ast.Expr = ast.NewIdent(val.Name)
+			// v, _ := x.(T): yaegi fails on the one-value assertion to an
+			// interface type ("reflect.Set: … not assignable").
+			def := &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent(bound.Name)}, Tok: token.DEFINE, TokPos: cc.Colon,
+				Rhs: []ast.Expr{ast.NewIdent(val.Name)}}
 			if len(cc.List) == 1 && single != nil {
-				init = &ast.TypeAssertExpr{X: ast.NewIdent(val.Name), Type: single}
+				def.Lhs = append(def.Lhs, ast.NewIdent("_"))
+				def.Rhs[0] = &ast.TypeAssertExpr{X: ast.NewIdent(val.Name), Type: single}
 			}
 			body = append(body,
-				&ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent(bound.Name)}, Tok: token.DEFINE, TokPos: cc.Colon, Rhs: []ast.Expr{init}},
+				def,
 				&ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent("_")}, Tok: token.ASSIGN, Rhs: []ast.Expr{ast.NewIdent(bound.Name)}})
 		}
 		body = append(body, cc.Body...)
@@ -136,4 +159,18 @@ func (r *rewriter) isNil(id *ast.Ident) bool {
 	obj := r.info.Uses[id]
 	_, isNil := obj.(*types.Nil)
 	return obj == nil || isNil
+}
+
+// isProgramIface reports whether the type expression e denotes an interface
+// type the program declares.
+func (r *rewriter) isProgramIface(e ast.Expr) bool {
+	t := r.typeOf(e)
+	if t == nil {
+		return false
+	}
+	n, ok := types.Unalias(t).(*types.Named)
+	if !ok || n.Obj().Pkg() == nil || !types.IsInterface(n) {
+		return false
+	}
+	return n.Obj().Pkg() == r.pkg || n.Obj().Pkg().Path() == "main"
 }

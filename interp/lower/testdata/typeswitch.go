@@ -33,6 +33,20 @@ func describe(x any) string {
 	}
 }
 
+type Getter interface{ Get() int }
+
+type G struct{ n int }
+
+func (g *G) Get() int { return g.n }
+
+func get(x any) int {
+	switch v := x.(type) {
+	case Getter:
+		return v.Get()
+	}
+	return -1
+}
+
 func kind(x any) string {
 	switch x.(type) {
 	case Shape:
@@ -73,6 +87,7 @@ func main() {
 	fmt.Println(describe(nil), "|", describe(Sq{5}), "|", describe(shapes[0]), "|", describe(&MyErr{4}))
 	fmt.Println(describe(io.EOF), "|", describe(3), "|", describe("s"), "|", describe(2.5))
 	fmt.Println(kind(Sq{1}), kind(io.EOF), kind(3), kind(nil))
+	fmt.Println(get(&G{8}), get(nil))
 	var err error = &MyErr{7}
 	fmt.Println(code(err), code(io.EOF), code(nil), code(errors.Unwrap(fmt.Errorf("w: %w", err))))
 	fmt.Println(firstString([]any{-1, 1, "x", 2}))
