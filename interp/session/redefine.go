@@ -38,10 +38,11 @@ type definition struct {
 
 // checkRedefinitions compares the declarations of a step with what earlier
 // cells declared. It returns the declarations to evaluate (without the
-// types and methods that are declared again unchanged) and the names of the
-// funcs that are declared again with a new body, or an error for a type or
+// types and methods that are declared again unchanged), the names of the
+// funcs declared again with a new body (changed), and of the funcs and
+// variables declared again at all (redeclared), or an error for a type or
 // method whose definition changed.
-func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (kept []ast.Decl, changed []string, err error) {
+func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (kept []ast.Decl, changed, redeclared []string, err error) {
 	var errs scanner.ErrorList
 	for _, d := range decls {
 		switch d := d.(type) {
@@ -55,11 +56,17 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (kep
 			switch {
 			case !ok || prev.kind != kind:
 				kept = append(kept, d)
-			case prev.src != "" && prev.src == frontend.Canonical(d):
-				// The same definition again: nothing to do.
 			case kind == "func":
+				// Compiled again even when unchanged: it may use a variable
+				// the cell declares again, and its callers must then call
+				// the new one.
 				kept = append(kept, d)
-				changed = append(changed, key)
+				redeclared = append(redeclared, key)
+				if prev.src == "" || prev.src != frontend.Canonical(d) {
+					changed = append(changed, key)
+				}
+			case prev.src != "" && prev.src == frontend.Canonical(d):
+				// The same method again: nothing to do.
 			default:
 				errs.Add(fset.Position(d.Name.Pos()), fmt.Sprintf(
 					"method %s is already defined by an earlier cell, and the interpreter cannot replace "+
@@ -67,6 +74,17 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (kep
 					key))
 			}
 		case *ast.GenDecl:
+			if d.Tok == token.VAR {
+				// A variable declared again is a new variable to yaegi:
+				// the funcs using the old one must be compiled again.
+				for _, spec := range d.Specs {
+					for _, n := range spec.(*ast.ValueSpec).Names {
+						if s.isVar(n.Name) {
+							redeclared = append(redeclared, n.Name)
+						}
+					}
+				}
+			}
 			if d.Tok != token.TYPE {
 				kept = append(kept, d)
 				continue
@@ -97,9 +115,9 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (kep
 		}
 	}
 	if err := errs.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return kept, changed, nil
+	return kept, changed, redeclared, nil
 }
 
 // definitionsOf returns the types, funcs and methods decls declare, by key.
@@ -193,12 +211,15 @@ func (s *Session) checkDependents(fset *token.FileSet, decls []ast.Decl, changed
 }
 
 // recompileDependents compiles again the funcs of earlier cells that reach
-// the funcs changed, so that they call the new definitions, and warns about
-// methods that reach them, which yaegi cannot compile again. A dependent
-// that no longer compiles (the new func has another signature) keeps its
-// earlier definition, with a warning.
-func (s *Session) recompileDependents(ctx context.Context, changed []string) {
-	funcs, methods := s.pkg.Dependents(changed)
+// the funcs and variables declared again (redeclared), so that they use the
+// new definitions, and warns about the methods that reach those in warnFor
+// (the funcs with a new body, and the variables), which yaegi cannot compile
+// again. A dependent that no longer compiles keeps its earlier definition,
+// with a warning.
+func (s *Session) recompileDependents(ctx context.Context, redeclared, warnFor []string) {
+	funcs, _ := s.pkg.Dependents(redeclared)
+	_, methods := s.pkg.Dependents(warnFor)
+	changed := warnFor
 	warn := func(format string, args ...any) {
 		fmt.Fprintf(s.opts.Stderr, "warning: "+format+"\n", args...)
 	}

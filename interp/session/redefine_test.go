@@ -54,6 +54,16 @@ func TestRedefinition(t *testing.T) {
 			},
 		},
 		{
+			name: "running a cell again that declares a variable and its funcs",
+			steps: []step{
+				{code: "var open []int\nfunc keep(x int) { open = append(open, x) }"},
+				{code: "func track(x int) { keep(x) }"},
+				{code: "keep(1)\ntrack(2)\nlen(open)", result: "2"},
+				{code: "var open []int\nfunc keep(x int) { open = append(open, x) }"},
+				{code: "keep(3)\ntrack(4)\nlen(open)", result: "2"},
+			},
+		},
+		{
 			name: "a changed type is an error that says why",
 			steps: []step{
 				{code: "type P struct{ X int }"},

@@ -45,6 +45,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,7 +260,7 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 	s.defers = nil
 	for _, step := range cell.Steps(fset) {
 		if len(step.Decls) > 0 {
-			kept, changed, err := s.checkRedefinitions(fset, step.Decls)
+			kept, changed, redeclared, err := s.checkRedefinitions(fset, step.Decls)
 			if err != nil {
 				ierr = s.compileError(code, err)
 				break
@@ -287,8 +288,11 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 			}
 			s.pkg.AddDecls(decls)
 			maps.Copy(s.defined, defs)
-			if len(changed) > 0 {
-				s.recompileDependents(ctx, changed)
+			if len(redeclared) > 0 {
+				warnFor := slices.DeleteFunc(slices.Clone(redeclared), func(n string) bool {
+					return s.defined[n].kind == "func" && !slices.Contains(changed, n)
+				})
+				s.recompileDependents(ctx, redeclared, warnFor)
 			}
 			continue
 		}
