@@ -138,13 +138,10 @@ func keys(d ast.Decl) []string {
 	var ks []string
 	switch d := d.(type) {
 	case *ast.FuncDecl:
-		if d.Recv == nil || len(d.Recv.List) == 0 {
-			if d.Name.Name == "init" || d.Name.Name == "_" {
-				return nil
-			}
-			return []string{d.Name.Name}
+		if k := FuncKey(d); k != "" {
+			return []string{k}
 		}
-		return []string{RecvTypeName(d.Recv.List[0].Type) + "." + d.Name.Name}
+		return nil
 	case *ast.GenDecl:
 		for _, s := range d.Specs {
 			switch s := s.(type) {
@@ -164,6 +161,22 @@ func keys(d ast.Decl) []string {
 		return []string{"_" + strconv.Itoa(int(d.Pos()))}
 	}
 	return ks
+}
+
+// FuncKey returns what a func declaration defines: "f" for a func, "T.M"
+// for a method of T, and "" for init, a blank func, or a method whose
+// receiver type has no name.
+func FuncKey(d *ast.FuncDecl) string {
+	if d.Recv == nil || len(d.Recv.List) == 0 {
+		if d.Name.Name == "init" || d.Name.Name == "_" {
+			return ""
+		}
+		return d.Name.Name
+	}
+	if t := RecvTypeName(d.Recv.List[0].Type); t != "" {
+		return t + "." + d.Name.Name
+	}
+	return ""
 }
 
 // RecvTypeName returns the name of a receiver's base type: T for T, *T,
@@ -190,55 +203,33 @@ func RecvTypeName(e ast.Expr) string {
 // Dependents returns the funcs of p whose bodies refer, directly or through
 // other funcs of p, to one of the names changed, in the order they were
 // declared, and the keys ("T.M") of the methods that do. When a cell
-// redefines a func, the interpreter keeps the earlier definition in code
+// declares a func or a variable again, yaegi keeps the earlier one in code
 // already compiled against it: these are what must be compiled again.
 //
-// A name counts as referred to wherever it appears as an identifier, so a
-// local variable of the same name makes a func a dependent too; compiling a
-// func again is harmless.
+// Any identifier of the name counts (a local variable or a field of the
+// same name too): compiling a func again is harmless.
 func (p *Package) Dependents(changed []string) (funcs []*ast.FuncDecl, methods []string) {
 	reached := make(map[string]bool, len(changed))
 	for _, n := range changed {
 		reached[n] = true
 	}
-	refers := func(fd *ast.FuncDecl) bool {
-		found := false
-		ast.Inspect(fd.Body, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.SelectorExpr:
-				// x.f refers to x, not to a package-level f.
-				ast.Inspect(n.X, func(m ast.Node) bool {
-					if id, ok := m.(*ast.Ident); ok && reached[id.Name] {
-						found = true
-					}
-					return !found
-				})
-				return false
-			case *ast.Ident:
-				found = found || reached[n.Name]
-			}
-			return !found
-		})
-		return found
-	}
-	done := make(map[*ast.FuncDecl]bool)
+	dependent := make(map[*ast.FuncDecl]bool)
 	for grew := true; grew; {
 		grew = false
 		for _, d := range p.decls {
 			fd, ok := d.decl.(*ast.FuncDecl)
-			if !ok || fd.Body == nil || done[fd] || fd.Recv != nil || reached[fd.Name.Name] || !refers(fd) {
-				continue
+			if ok && fd.Body != nil && fd.Recv == nil && !dependent[fd] && !reached[fd.Name.Name] && refersTo(fd.Body, reached) {
+				dependent[fd], reached[fd.Name.Name], grew = true, true, true
 			}
-			done[fd], reached[fd.Name.Name], grew = true, true, true
 		}
 	}
 	for _, d := range p.decls {
 		fd, ok := d.decl.(*ast.FuncDecl)
 		switch {
 		case !ok || fd.Body == nil:
-		case done[fd]:
+		case dependent[fd]:
 			funcs = append(funcs, fd)
-		case fd.Recv != nil && refers(fd):
+		case fd.Recv != nil && refersTo(fd.Body, reached):
 			methods = append(methods, d.keys[0])
 		}
 	}

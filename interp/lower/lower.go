@@ -17,7 +17,8 @@
 //     interface is converted to that interface first, and errors.As with a
 //     target of a program type walks the chain in interpreted code;
 //   - a method expression of a program type, (*T).M, becomes a function
-//     literal.
+//     literal;
+//   - the package-level variables of a file are put in initialisation order.
 //
 // Every rewrite works around a bug measured in yaegi v0.16.1; each leaves code
 // that yaegi already runs correctly unchanged.
@@ -59,6 +60,11 @@ type Config struct {
 	// notebook cell, which yaegi compiles as package-level code; constructs
 	// it cannot compile there are rewritten (see cellStmts).
 	Cell bool
+
+	// TypeError, if non-nil, receives the errors of the type check the
+	// rewrite starts with (which it otherwise ignores: notebook code is
+	// often incomplete), so a caller needs no type check of its own.
+	TypeError func(types.Error)
 }
 
 // Rewrite rewrites node in place so yaegi v0.16.1 runs it with Go 1.22+
@@ -81,7 +87,7 @@ func (c Config) Rewrite(fset *token.FileSet, node ast.Node) (changed bool, err e
 	case *ast.File:
 		return c.rewrite(fset, n, n)
 	case ast.Decl:
-		return c.rewrite(fset, c.wrapDecl(n), n)
+		return c.rewrite(fset, c.wrapDecls(n), n)
 	case *ast.BlockStmt:
 		return c.rewrite(fset, c.wrapStmts(n), n)
 	case ast.Stmt:
@@ -107,14 +113,34 @@ func (c Config) RewriteStmts(fset *token.FileSet, stmts []ast.Stmt) ([]ast.Stmt,
 	return block.List, changed, err
 }
 
+// RewriteDecls rewrites package-level declarations, such as those of a
+// notebook cell, in a file that sees the imports of c.Files, and returns the
+// new list. Besides the rewrites of [Rewrite], their variables are put in
+// the order Go initialises them (see orderVars).
+func (c Config) RewriteDecls(fset *token.FileSet, decls []ast.Decl) ([]ast.Decl, bool, error) {
+	file := c.wrapDecls(decls...)
+	imports := len(file.Decls) - len(decls)
+	changed, err := c.rewrite(fset, file, file)
+	if err != nil {
+		return nil, changed, err
+	}
+	return file.Decls[imports:], changed, nil
+}
+
 // cellFunc names the function that wraps statements for type checking only;
 // it never appears in the output.
 const cellFunc = "_gkCell"
 
-// wrapDecl returns a file holding decl and the imports of c.Files.
-func (c Config) wrapDecl(decl ast.Decl) *ast.File {
+// wrapDecls returns a file holding decls after the imports of c.Files.
+func (c Config) wrapDecls(decls ...ast.Decl) *ast.File {
 	f := &ast.File{Name: ast.NewIdent("main")}
-	f.Decls = append(c.imports(), decl)
+	if imp := c.imports(); imp != nil {
+		for _, spec := range imp.Specs {
+			f.Imports = append(f.Imports, spec.(*ast.ImportSpec))
+		}
+		f.Decls = append(f.Decls, imp)
+	}
+	f.Decls = append(f.Decls, decls...)
 	return f
 }
 
@@ -125,12 +151,12 @@ func (c Config) wrapStmts(block *ast.BlockStmt) *ast.File {
 		Type: &ast.FuncType{Params: &ast.FieldList{}},
 		Body: block,
 	}
-	return c.wrapDecl(fn)
+	return c.wrapDecls(fn)
 }
 
-// imports returns the import declarations of c.Files, so that a separate
-// file sees the packages that earlier cells imported.
-func (c Config) imports() []ast.Decl {
+// imports returns the import declaration of c.Files, or nil, so that a
+// separate file sees the packages that earlier cells imported.
+func (c Config) imports() *ast.GenDecl {
 	var specs []ast.Spec
 	seen := make(map[string]bool)
 	for _, f := range c.Files {
@@ -148,7 +174,7 @@ func (c Config) imports() []ast.Decl {
 	if len(specs) == 0 {
 		return nil
 	}
-	return []ast.Decl{&ast.GenDecl{Tok: token.IMPORT, Specs: specs}}
+	return &ast.GenDecl{Tok: token.IMPORT, Specs: specs}
 }
 
 // rewrite type-checks file and then rewrites root, which file contains.
@@ -168,6 +194,9 @@ func (c Config) rewrite(fset *token.FileSet, file *ast.File, root ast.Node) (boo
 		generated: make(map[ast.Node]bool),
 	}
 	r.check(file)
+	if f, ok := root.(*ast.File); ok {
+		r.orderVars(f)
+	}
 	for _, f := range append([]*ast.File{file}, c.Files...) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if id, ok := n.(*ast.Ident); ok {
@@ -214,7 +243,11 @@ func (r *rewriter) check(file *ast.File) {
 			files = append(files, f)
 		}
 	}
-	conf := types.Config{Importer: imp, Error: func(error) {}, FakeImportC: true}
+	conf := types.Config{Importer: imp, FakeImportC: true, Error: func(err error) {
+		if te, ok := err.(types.Error); ok && r.cfg.TypeError != nil {
+			r.cfg.TypeError(te)
+		}
+	}}
 	r.pkg, _ = conf.Check("main", r.fset, files, r.info)
 	for _, imp := range file.Imports {
 		path, err := strconv.Unquote(imp.Path.Value)

@@ -36,67 +36,86 @@ type definition struct {
 	src  string
 }
 
+// redefinition is what a step's declarations do to what earlier cells
+// declared.
+type redefinition struct {
+	kept []ast.Decl            // the declarations to evaluate
+	defs map[string]definition // what kept declares, remembered once evaluated
+	// changed names the funcs declared again with a new body; redeclared
+	// the funcs and variables declared again at all.
+	changed, redeclared []string
+	at                  token.Pos // the first changed func, where errors about it go
+}
+
 // checkRedefinitions compares the declarations of a step with what earlier
-// cells declared. It returns the declarations to evaluate (without the
-// types and methods that are declared again unchanged), the names of the
-// funcs declared again with a new body (changed), and of the funcs and
-// variables declared again at all (redeclared), or an error for a type or
-// method whose definition changed.
-func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (kept []ast.Decl, changed, redeclared []string, err error) {
+// cells declared. A type or method declared again unchanged is left out of
+// kept (running a cell again is harmless); one whose source changed is an
+// error. A func is kept even when unchanged: it may use a variable the cell
+// declares again, and its callers must then be compiled again.
+func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (redefinition, error) {
+	rd := redefinition{defs: make(map[string]definition)}
 	var errs scanner.ErrorList
 	for _, d := range decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
-			key, kind := declKey(d)
+			key := frontend.FuncKey(d)
 			if key == "" {
-				kept = append(kept, d)
+				rd.kept = append(rd.kept, d)
 				continue
+			}
+			def := definition{kind: "func", src: frontend.Canonical(d)}
+			if d.Recv != nil {
+				def.kind = "method"
 			}
 			prev, ok := s.defined[key]
 			switch {
-			case !ok || prev.kind != kind:
-				kept = append(kept, d)
-			case kind == "func":
-				// Compiled again even when unchanged: it may use a variable
-				// the cell declares again, and its callers must then call
-				// the new one.
-				kept = append(kept, d)
-				redeclared = append(redeclared, key)
-				if prev.src == "" || prev.src != frontend.Canonical(d) {
-					changed = append(changed, key)
+			case !ok || prev.kind != def.kind:
+			case def.kind == "func":
+				rd.redeclared = append(rd.redeclared, key)
+				if prev.src != def.src {
+					rd.changed = append(rd.changed, key)
+					if rd.at == token.NoPos {
+						rd.at = d.Name.Pos()
+					}
 				}
-			case prev.src != "" && prev.src == frontend.Canonical(d):
-				// The same method again: nothing to do.
+			case prev.src == def.src:
+				continue // the same method again
 			default:
 				errs.Add(fset.Position(d.Name.Pos()), fmt.Sprintf(
 					"method %s is already defined by an earlier cell, and the interpreter cannot replace "+
 						"a method of an existing type: restart the kernel to change it, or make it a func",
 					key))
+				continue
 			}
+			rd.kept = append(rd.kept, d)
+			rd.defs[key] = def
 		case *ast.GenDecl:
-			if d.Tok == token.VAR {
-				// A variable declared again is a new variable to yaegi:
-				// the funcs using the old one must be compiled again.
-				for _, spec := range d.Specs {
-					for _, n := range spec.(*ast.ValueSpec).Names {
-						if s.isVar(n.Name) {
-							redeclared = append(redeclared, n.Name)
+			if d.Tok != token.TYPE {
+				if d.Tok == token.VAR {
+					// A variable declared again is a new variable to
+					// yaegi: the funcs using the old one must be
+					// compiled again.
+					for _, spec := range d.Specs {
+						for _, n := range spec.(*ast.ValueSpec).Names {
+							if s.isVar(n.Name) {
+								rd.redeclared = append(rd.redeclared, n.Name)
+							}
 						}
 					}
 				}
-			}
-			if d.Tok != token.TYPE {
-				kept = append(kept, d)
+				rd.kept = append(rd.kept, d)
 				continue
 			}
-			specs := d.Specs[:0:0]
+			var specs []ast.Spec
 			for _, spec := range d.Specs {
 				ts := spec.(*ast.TypeSpec)
+				def := definition{kind: "type", src: frontend.Canonical(ts)}
 				prev, ok := s.defined[ts.Name.Name]
 				switch {
 				case !ok || prev.kind != "type":
 					specs = append(specs, ts)
-				case prev.src != "" && prev.src == frontend.Canonical(ts):
+					rd.defs[ts.Name.Name] = def
+				case prev.src == def.src:
 					// Unchanged.
 				default:
 					errs.Add(fset.Position(ts.Name.Pos()), fmt.Sprintf(
@@ -108,53 +127,13 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (kep
 			if len(specs) > 0 {
 				nd := *d
 				nd.Specs = specs
-				kept = append(kept, &nd)
+				rd.kept = append(rd.kept, &nd)
 			}
 		default:
-			kept = append(kept, d)
+			rd.kept = append(rd.kept, d)
 		}
 	}
-	if err := errs.Err(); err != nil {
-		return nil, nil, nil, err
-	}
-	return kept, changed, redeclared, nil
-}
-
-// definitionsOf returns the types, funcs and methods decls declare, by key.
-func definitionsOf(decls []ast.Decl) map[string]definition {
-	defs := make(map[string]definition)
-	for _, d := range decls {
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			if key, kind := declKey(d); key != "" {
-				defs[key] = definition{kind: kind, src: frontend.Canonical(d)}
-			}
-		case *ast.GenDecl:
-			if d.Tok != token.TYPE {
-				continue
-			}
-			for _, spec := range d.Specs {
-				ts := spec.(*ast.TypeSpec)
-				defs[ts.Name.Name] = definition{kind: "type", src: frontend.Canonical(ts)}
-			}
-		}
-	}
-	return defs
-}
-
-// declKey returns the key under which a func or method is remembered
-// ("f" or "T.M") and its kind; init and blank funcs have none.
-func declKey(d *ast.FuncDecl) (key, kind string) {
-	if d.Recv != nil && len(d.Recv.List) > 0 {
-		if name := frontend.RecvTypeName(d.Recv.List[0].Type); name != "" {
-			return name + "." + d.Name.Name, "method"
-		}
-		return "", ""
-	}
-	if d.Name.Name == "init" || d.Name.Name == "_" {
-		return "", ""
-	}
-	return d.Name.Name, "func"
+	return rd, errs.Err()
 }
 
 // typeSummary shortens a type's source for an error message: "struct{…}"
@@ -167,42 +146,24 @@ func typeSummary(src string) string {
 	return strings.TrimSpace(def)
 }
 
-// checkDependents type-checks the earlier funcs that reach the funcs
-// changed against their new definitions in decls, before anything is
-// evaluated: a dependent that would no longer compile (the new func has
-// another signature) makes the cell an error, as it would make a program
-// one. yaegi, compiling such a dependent again, would leave it broken.
-func (s *Session) checkDependents(fset *token.FileSet, decls []ast.Decl, changed []string) error {
-	funcs, _ := s.pkg.Dependents(changed)
-	if len(funcs) == 0 {
+// checkDependents refuses a func declared again with a signature an
+// earlier caller cannot use, before anything is evaluated, as a program
+// with that caller would not compile: yaegi, compiling such a caller again,
+// would leave it broken. typeErrs are the errors of the type check of the
+// step against the earlier cells (package lower's).
+func (s *Session) checkDependents(fset *token.FileSet, rd redefinition, typeErrs []types.Error) error {
+	if len(rd.changed) == 0 || len(typeErrs) == 0 {
 		return nil
 	}
-	files := s.pkg.Files(decls...)
-	files = append(files, &ast.File{Name: ast.NewIdent("main"), Decls: decls})
-	var errs []types.Error
-	conf := types.Config{Importer: s.importer, FakeImportC: true, Error: func(err error) {
-		if te, ok := err.(types.Error); ok && !te.Soft {
-			errs = append(errs, te)
-		}
-	}}
-	conf.Check("main", fset, files, nil)
-	// The error is reported at the first func the cell redefines.
-	at := token.NoPos
-	for _, d := range decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && at == token.NoPos {
-			if key, _ := declKey(fd); slices.Contains(changed, key) {
-				at = fd.Name.Pos()
-			}
-		}
-	}
-	var list scanner.ErrorList
+	funcs, _ := s.pkg.Dependents(rd.changed)
 	for _, fd := range funcs {
-		for _, te := range errs {
-			if fd.Pos() <= te.Pos && te.Pos < fd.End() {
-				list.Add(fset.Position(at), fmt.Sprintf(
+		for _, te := range typeErrs {
+			if !te.Soft && fd.Pos() <= te.Pos && te.Pos < fd.End() {
+				var list scanner.ErrorList
+				list.Add(fset.Position(rd.at), fmt.Sprintf(
 					"%s cannot be redefined this way: %s, declared by an earlier cell, uses it and would "+
 						"no longer compile (%s); redefine %s in this cell too, or restart the kernel",
-					strings.Join(changed, ", "), fd.Name.Name, te.Msg, fd.Name.Name))
+					strings.Join(rd.changed, ", "), fd.Name.Name, te.Msg, fd.Name.Name))
 				return list
 			}
 		}
@@ -211,19 +172,23 @@ func (s *Session) checkDependents(fset *token.FileSet, decls []ast.Decl, changed
 }
 
 // recompileDependents compiles again the funcs of earlier cells that reach
-// the funcs and variables declared again (redeclared), so that they use the
-// new definitions, and warns about the methods that reach those in warnFor
-// (the funcs with a new body, and the variables), which yaegi cannot compile
-// again. A dependent that no longer compiles keeps its earlier definition,
-// with a warning.
-func (s *Session) recompileDependents(ctx context.Context, redeclared, warnFor []string) {
-	funcs, _ := s.pkg.Dependents(redeclared)
-	_, methods := s.pkg.Dependents(warnFor)
-	changed := warnFor
+// the funcs and variables the step declared again, so that they use the new
+// ones, and warns about the methods that reach a changed func or a variable
+// declared again, which yaegi cannot compile again. A dependent that no
+// longer compiles keeps its earlier definition, with a warning.
+func (s *Session) recompileDependents(ctx context.Context, rd redefinition) {
+	if len(rd.redeclared) == 0 {
+		return
+	}
+	funcs, _ := s.pkg.Dependents(rd.redeclared)
+	// An unchanged func does what it did: methods calling it are fine.
+	changed := slices.DeleteFunc(slices.Clone(rd.redeclared), func(n string) bool {
+		return s.defined[n].kind == "func" && !slices.Contains(rd.changed, n)
+	})
+	_, methods := s.pkg.Dependents(changed)
 	warn := func(format string, args ...any) {
 		fmt.Fprintf(s.opts.Stderr, "warning: "+format+"\n", args...)
 	}
-	names := strings.Join(changed, ", ")
 	if len(funcs) > 0 {
 		decls := make([]ast.Decl, len(funcs))
 		for i, fd := range funcs {
@@ -236,14 +201,14 @@ func (s *Session) recompileDependents(ctx context.Context, redeclared, warnFor [
 			for _, fd := range funcs {
 				node := &ast.File{Name: ast.NewIdent("main"), Decls: []ast.Decl{fd}}
 				if _, ierr := s.run(ctx, "", node); ierr != nil {
-					warn("%s, declared by an earlier cell, still calls the earlier %s: compiling it again failed: %s",
-						fd.Name.Name, names, ierr.Value)
+					warn("%s, declared by an earlier cell, still uses the earlier %s: compiling it again failed: %s",
+						fd.Name.Name, strings.Join(rd.redeclared, ", "), ierr.Value)
 				}
 			}
 		}
 	}
 	for _, m := range methods {
 		warn("method %s still calls the earlier %s: the interpreter cannot compile a method of an existing type again; restart the kernel to update it",
-			m, names)
+			m, strings.Join(changed, ", "))
 	}
 }

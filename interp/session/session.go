@@ -45,7 +45,6 @@ import (
 	"os"
 	"reflect"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,23 +259,19 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 	s.defers = nil
 	for _, step := range cell.Steps(fset) {
 		if len(step.Decls) > 0 {
-			kept, changed, redeclared, err := s.checkRedefinitions(fset, step.Decls)
+			rd, err := s.checkRedefinitions(fset, step.Decls)
 			if err != nil {
 				ierr = s.compileError(code, err)
 				break
 			}
-			if len(kept) == 0 {
+			if len(rd.kept) == 0 {
 				continue
 			}
-			if len(changed) > 0 {
-				if err := s.checkDependents(fset, kept, changed); err != nil {
-					ierr = s.compileError(code, err)
-					break
-				}
+			var typeErrs []types.Error
+			decls, err := s.lowerDecls(rd.kept, func(te types.Error) { typeErrs = append(typeErrs, te) })
+			if err == nil {
+				err = s.checkDependents(fset, rd, typeErrs)
 			}
-			kept = s.initOrder(fset, kept)
-			defs := definitionsOf(kept) // before lowering rewrites them
-			decls, err := s.lowerDecls(kept)
 			if err != nil {
 				ierr = s.compileError(code, err)
 				break
@@ -287,13 +282,8 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 				break
 			}
 			s.pkg.AddDecls(decls)
-			maps.Copy(s.defined, defs)
-			if len(redeclared) > 0 {
-				warnFor := slices.DeleteFunc(slices.Clone(redeclared), func(n string) bool {
-					return s.defined[n].kind == "func" && !slices.Contains(changed, n)
-				})
-				s.recompileDependents(ctx, redeclared, warnFor)
-			}
+			maps.Copy(s.defined, rd.defs)
+			s.recompileDependents(ctx, rd)
 			continue
 		}
 		stmts, _, err := s.lowerConfig(nil).RewriteStmts(fset, step.Stmts)
@@ -338,19 +328,13 @@ func (s *Session) lowerConfig(decls []ast.Decl) lower.Config {
 	return lower.Config{Files: s.pkg.Files(decls...), Importer: s.importer, Cell: true}
 }
 
-// lowerDecls rewrites declarations with package lower, in a file that
-// sees the imports of the cells so far.
-func (s *Session) lowerDecls(decls []ast.Decl) ([]ast.Decl, error) {
+// lowerDecls rewrites declarations with package lower, which type-checks
+// them with the earlier cells and reports the type errors to typeErr.
+func (s *Session) lowerDecls(decls []ast.Decl, typeErr func(types.Error)) ([]ast.Decl, error) {
 	cfg := s.lowerConfig(decls)
-	file := &ast.File{Name: ast.NewIdent("main"), Decls: decls}
-	if imports := cfg.Files[0]; len(imports.Imports) > 0 {
-		file.Imports = imports.Imports
-		file.Decls = append([]ast.Decl{imports.Decls[0]}, decls...)
-	}
-	if _, err := cfg.Rewrite(s.in.FileSet(), file); err != nil {
-		return nil, err
-	}
-	return file.Decls[len(file.Decls)-len(decls):], nil
+	cfg.TypeError = typeErr
+	decls, _, err := cfg.RewriteDecls(s.in.FileSet(), decls)
+	return decls, err
 }
 
 // cachingImporter remembers the packages it could not import: the session
