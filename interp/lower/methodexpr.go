@@ -2,7 +2,6 @@ package lower
 
 import (
 	"go/ast"
-	"go/token"
 	"go/types"
 	"strconv"
 )
@@ -53,7 +52,7 @@ func (r *rewriter) methodExpr(sel *ast.SelectorExpr) ast.Expr {
 		Args: args,
 	}
 	if sig.Variadic() {
-		call.Ellipsis = token.Pos(1) // any valid position: the last argument is spread
+		call.Ellipsis = sel.End() // the last argument is spread
 	}
 	var body ast.Stmt = &ast.ExprStmt{X: call}
 	if len(results) > 0 {
