@@ -1,8 +1,7 @@
 """Rich display, live updates, completion, inspection, the pager and history.
 
-TestGoKernelDisplay runs jupyter_kernel_test's checks with the knobs that
-e2e/test_kernel_tests.py leaves unset; the other tests look closer at what
-those checks only touch.
+e2e/test_kernel_tests.py runs jupyter_kernel_test's checks of these; the
+tests here look closer at what those checks only touch.
 """
 
 import os
@@ -11,7 +10,6 @@ import tempfile
 import pytest
 
 from conftest import start_kernel, stop_kernel
-import test_kernel_tests
 
 # Every kernel of this module keeps its history in a directory of its own.
 _DATA_HOME = tempfile.mkdtemp(prefix="gokernel-history-")
@@ -26,29 +24,6 @@ def _history_home():
         os.environ.pop("XDG_DATA_HOME", None)
     else:
         os.environ["XDG_DATA_HOME"] = old
-
-
-class TestGoKernelDisplay(test_kernel_tests.TestGoKernel):
-    @classmethod
-    def setUpClass(cls):
-        os.environ["XDG_DATA_HOME"] = _DATA_HOME
-        super().setUpClass()
-
-    completion_samples = [
-        {"text": "strings.ToUpp", "matches": {"ToUpper", "ToUpperSpecial"}},
-        {"text": "fmt.Printl", "matches": {"Println"}},
-        {"text": "display.HTM", "matches": {"HTML", "HTMLer"}},
-    ]
-    code_inspect_sample = "fmt.Println"
-    code_page_something = "?fmt.Println"
-    code_display_data = [
-        {"code": 'display.Show(display.HTML("<b>hi</b>"))', "mime": "text/html"},
-        {"code": 'display.Show(display.Markdown("# hi"))', "mime": "text/markdown"},
-        {"code": 'import "image"\ndisplay.Show(image.NewGray(image.Rect(0, 0, 4, 4)))', "mime": "image/png"},
-    ]
-    code_clear_output = "display.Clear(false)"
-    supported_history_operations = ("tail", "range", "search")
-    code_history_pattern = "1 + *"
 
 
 def test_result_mime_types(kernel):

@@ -7,7 +7,7 @@ gets kernel_info_reply and runs a cell within a second (as does the client
 connected since the start), and its fd count and memory return to what they
 were before the suite began. See docs/security.md.
 
-Where it was measured (/work/shared/facts/zmq4.md §5-6), a case notes what it
+Where it was measured, a case notes what it
 does to an unguarded zmq4 v0.17.0 kernel: a crash, a hang or a leak that these
 checks would catch. test_subscriber_may_only_subscribe fails against the guard
 as it was before it restricted subscribers.
@@ -233,7 +233,7 @@ class Attack:
 
     send: Callable[[ZmtpPeer, str], None]
     cut: bool = True
-    unguarded: str = ""  # what it does to a bare zmq4 v0.17.0 kernel (facts §6)
+    unguarded: str = ""  # what it does to a bare zmq4 v0.17.0 kernel (measured)
 
 
 def after_greeting(*frames: bytes) -> Callable[[ZmtpPeer, str], None]:
@@ -477,7 +477,7 @@ LINE = "{:05d} " + "x" * 250  # 20,000 lines of 256 bytes: 5 MB, more than a sta
 def test_stalled_subscriber_does_not_stop_other_clients(target):
     """A SUB that subscribes and never reads (a suspended front end) costs the
     other clients nothing: they get every line of a big cell's output, in order.
-    Unguarded, the fast subscriber got 406 of 20,000 messages (facts §5.3)."""
+    Unguarded, the fast subscriber got 406 of 20,000 messages."""
     ctx = zmq.Context()
     try:
         stalled = ctx.socket(zmq.SUB)

@@ -1,9 +1,12 @@
 """jupyter_kernel_test's standard conformance checks, configured for Go.
 
-The knobs for completion, inspection, history, the pager and display data are
-left unset: those features come later, and the base class skips the tests
-whose knob is empty.
+Every knob is set, so none of the base class's tests is skipped for want of
+one. The kernel keeps its history in a directory of its own.
 """
+
+import os
+import shutil
+import tempfile
 
 import jupyter_kernel_test
 
@@ -31,3 +34,35 @@ class TestGoKernel(jupyter_kernel_test.KernelTests):
     ]
 
     code_generate_error = 'panic("boom")'
+
+    completion_samples = [
+        {"text": "strings.ToUpp", "matches": {"ToUpper", "ToUpperSpecial"}},
+        {"text": "fmt.Printl", "matches": {"Println"}},
+        {"text": "display.HTM", "matches": {"HTML", "HTMLer"}},
+    ]
+    code_inspect_sample = "fmt.Println"
+    code_page_something = "?fmt.Println"
+    code_display_data = [
+        {"code": 'display.Show(display.HTML("<b>hi</b>"))', "mime": "text/html"},
+        {"code": 'display.Show(display.Markdown("# hi"))', "mime": "text/markdown"},
+        {"code": 'import "image"\ndisplay.Show(image.NewGray(image.Rect(0, 0, 4, 4)))', "mime": "image/png"},
+    ]
+    code_clear_output = "display.Clear(false)"
+    supported_history_operations = ("tail", "range", "search")
+    code_history_pattern = "1 + *"
+
+    @classmethod
+    def setUpClass(cls):
+        cls._old_data_home = os.environ.get("XDG_DATA_HOME")
+        cls._data_home = tempfile.mkdtemp(prefix="gokernel-history-")
+        os.environ["XDG_DATA_HOME"] = cls._data_home
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        if cls._old_data_home is None:
+            os.environ.pop("XDG_DATA_HOME", None)
+        else:
+            os.environ["XDG_DATA_HOME"] = cls._old_data_home
+        shutil.rmtree(cls._data_home, ignore_errors=True)

@@ -110,8 +110,7 @@ for i := 0; i < 5; i++ {{
     assert numbers == list(range(numbers[0], numbers[0] + 5)), ex.stdout
 
 
-@pytest.mark.parametrize("interrupt", [interrupt_message])
-def test_interrupt_stops_blocked_recv(kernel, ctx, interrupt):
+def test_interrupt_stops_blocked_recv(kernel, ctx):
     """An interrupt stops a Recv blocked in compiled code: the session keeps its state and worker,
     and the next message is not lost."""
     port = free_port()
@@ -124,7 +123,7 @@ if err := pull.Listen("tcp://127.0.0.1:{port}"); err != nil {{
     before = {w.pid for w in workers(kernel)}
     msg_id = start_blocking(kernel, 'fmt.Println("started"); pull.Recv()')
     t0 = time.monotonic()
-    interrupt(kernel)
+    interrupt_message(kernel)
     ex = kernel.finish("pull.Recv()", msg_id)
     elapsed = time.monotonic() - t0
     assert_one_error(ex, "Interrupted")

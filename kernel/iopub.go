@@ -12,7 +12,9 @@ import (
 
 // maxPendingStream bounds the stream text waiting to be published. It is
 // generous: with zmq4's PUB Send only queueing, the limit is reached only when
-// encoding falls behind a flood of output.
+// encoding falls behind a flood of output. It does not bound zmq4's own queue
+// in front of a slow subscriber (the guard's write deadline cuts a stalled
+// one).
 const maxPendingStream = 8 << 20
 
 // publisher owns the iopub PUB socket. Messages are queued without blocking
@@ -94,8 +96,10 @@ func (p *publisher) publishStream(parent *wire.Message, name, text string) {
 }
 
 // flush waits until every message queued before the call has been handed to
-// the socket, so a reply sent next on another socket does not overtake the
-// output it concludes. After close it returns at once.
+// the socket, so a reply sent next on another socket is not sent before the
+// output it concludes. zmq4's PUB only queues what it is handed and writes
+// from a goroutine of its own: on the wire the reply can still come first.
+// After close it returns at once.
 func (p *publisher) flush() {
 	done := make(chan struct{})
 	p.mu.Lock()
