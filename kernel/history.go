@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // History is the kernel's input history, as history_request reads it: the
@@ -24,13 +27,15 @@ import (
 // opens the file anew, so two kernels appending at once neither interleave
 // nor lose lines, even while one of them compacts it. The file stays under
 // historyMaxBytes: when an append makes it larger, the oldest entries are
-// dropped, keeping about half.
+// dropped, keeping about half. The entries held in memory are bounded the
+// same way, and each entry is cut to historyMaxEntry.
 type history struct {
 	path string // "" keeps the history in memory only
 
 	mu      sync.Mutex
 	session int
 	entries []histEntry // earlier sessions (as read at start) and this one
+	size    int         // the sum of the entries' sizes
 }
 
 // histEntry is one line of the history file. Line 0 marks the start of a
@@ -40,10 +45,23 @@ type histEntry struct {
 	Line    int     `json:"line"`
 	Source  string  `json:"source,omitempty"`
 	Output  *string `json:"output,omitempty"`
+
+	size int // the length of its line in the file, newline included
 }
 
-// historyMaxBytes bounds the history file.
-const historyMaxBytes = 2 << 20
+const (
+	// historyMaxBytes bounds the history file and the entries in memory.
+	historyMaxBytes = 2 << 20
+	// historyMaxEntry bounds one line of the file. It is well under half of
+	// historyMaxBytes, so a compaction always keeps the newest entries.
+	historyMaxEntry = 512 << 10
+	// A cell's source and output are cut to these before they are stored
+	// (less if JSON escapes would make the line longer than historyMaxEntry).
+	// A source is kept whole up to a size no one types; an output is kept
+	// as far as anyone would read it back.
+	historyMaxSource = 256 << 10
+	historyMaxOutput = 64 << 10
+)
 
 // historyFile is where the history lives: $XDG_DATA_HOME/gokernel, or
 // ~/.local/share/gokernel.
@@ -72,9 +90,9 @@ func openHistory(path string) (*history, error) {
 		if err != nil {
 			return err
 		}
-		h.entries = entries
 		for _, e := range entries {
 			h.session = max(h.session, e.Session)
+			h.remember(e)
 		}
 		h.session++
 		return h.appendLocked(histEntry{Session: h.session})
@@ -111,15 +129,74 @@ func (h *history) newSession() error {
 }
 
 // add records a cell. output is the text/plain form of its result, or nil.
+// A source or output longer than the history keeps is cut, with a note of
+// how much is missing.
 func (h *history) add(line int, source string, output *string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	e := histEntry{Session: h.session, Line: line, Source: source, Output: output}
-	h.entries = append(h.entries, e)
+	e, b, err := encodeEntry(histEntry{Session: h.session, Line: line, Source: source, Output: output})
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	h.remember(e)
 	if h.path == "" {
 		return nil
 	}
-	return h.locked(func() error { return h.appendLocked(e) })
+	return h.locked(func() error { return h.writeLocked(b) })
+}
+
+// remember appends e to the entries in memory and, when they grow past
+// historyMaxBytes, drops the oldest down to half, as compactHistory does to
+// the file.
+func (h *history) remember(e histEntry) {
+	h.entries = append(h.entries, e)
+	h.size += e.size
+	if h.size <= historyMaxBytes {
+		return
+	}
+	i := 0
+	for ; i < len(h.entries) && h.size > historyMaxBytes/2; i++ {
+		h.size -= h.entries[i].size
+	}
+	// A copy, so the dropped entries' strings are not kept alive.
+	h.entries = slices.Clone(h.entries[i:])
+}
+
+// encodeEntry cuts e's source and output to what the history keeps and
+// returns the cut entry with its line. JSON escapes can make a line six
+// times its text, so the limits halve until the line fits historyMaxEntry.
+func encodeEntry(e histEntry) (histEntry, []byte, error) {
+	maxSource, maxOutput := historyMaxSource, historyMaxOutput
+	for {
+		c := e
+		c.Source = truncate(e.Source, maxSource)
+		if e.Output != nil {
+			out := truncate(*e.Output, maxOutput)
+			c.Output = &out
+		}
+		b, err := json.Marshal(c)
+		if err != nil {
+			return histEntry{}, nil, err
+		}
+		b = append(b, '\n')
+		if len(b) <= historyMaxEntry {
+			c.size = len(b)
+			return c, b, nil
+		}
+		maxSource, maxOutput = maxSource/2, maxOutput/2
+	}
+}
+
+// truncate cuts s to at most n bytes, at a character boundary, and notes
+// how many bytes are missing.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return fmt.Sprintf("%s\n… (%d more bytes not kept in the history)", s[:n], len(s)-n)
 }
 
 // locked runs f holding the lock file's exclusive lock.
@@ -138,18 +215,24 @@ func (h *history) locked(f func() error) error {
 	return f() // closing the file releases the lock
 }
 
-// appendLocked appends e to the file and compacts the file when it has
-// grown too large. The caller holds the lock.
+// appendLocked appends e, a session marker, to the file. The caller holds
+// the lock.
 func (h *history) appendLocked(e histEntry) error {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
+	return h.writeLocked(append(b, '\n'))
+}
+
+// writeLocked appends line to the file and compacts the file when it has
+// grown too large. The caller holds the lock.
+func (h *history) writeLocked(line []byte) error {
 	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(append(b, '\n'))
+	_, err = f.Write(line)
 	st, serr := f.Stat()
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -160,8 +243,10 @@ func (h *history) appendLocked(e histEntry) error {
 	return compactHistory(h.path)
 }
 
-// compactHistory rewrites the file with its newest entries, about half of
-// historyMaxBytes, replacing it atomically. A marker of the highest session
+// compactHistory rewrites the file with its newest entries, at most half
+// of historyMaxBytes, replacing it atomically. A line longer than
+// historyMaxEntry (written by an older kernel) is dropped on its own, so it
+// cannot take the entries before it along. A marker of the highest session
 // in the file goes first, so session numbers are never reused even when the
 // kept entries are all of an older session.
 func compactHistory(path string) error {
@@ -170,27 +255,37 @@ func compactHistory(path string) error {
 		return err
 	}
 	top := 0
+	var lines [][]byte
 	for line := range bytes.Lines(data) {
 		var e histEntry
 		if json.Unmarshal(line, &e) == nil {
 			top = max(top, e.Session)
 		}
+		lines = append(lines, line)
 	}
-	keep := data
-	for len(keep) > historyMaxBytes/2 {
-		i := bytes.IndexByte(keep, '\n')
-		if i < 0 {
-			keep = nil
+	// Walk back from the newest line to find where the kept lines start.
+	start, size := len(lines), 0
+	for i := len(lines) - 1; i >= 0; i-- {
+		n := len(lines[i])
+		if n > historyMaxEntry {
+			lines[i] = nil
+			continue
+		}
+		if size+n > historyMaxBytes/2 {
 			break
 		}
-		keep = keep[i+1:]
+		start, size = i, size+n
 	}
+	var keep []byte
 	if top > 0 {
 		marker, err := json.Marshal(histEntry{Session: top})
 		if err != nil {
 			return err
 		}
-		keep = append(append(marker, '\n'), keep...)
+		keep = append(marker, '\n')
+	}
+	for _, line := range lines[start:] {
+		keep = append(keep, line...)
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, keep, 0o600); err != nil {
@@ -200,7 +295,9 @@ func compactHistory(path string) error {
 }
 
 // readHistory reads the entries of the file at path; a missing file is an
-// empty history, a line that does not decode (a torn write) is skipped.
+// empty history. A line that does not decode (a torn write) is skipped, and
+// so is a line longer than historyMaxEntry, which this kernel would not have
+// written.
 func readHistory(path string) ([]histEntry, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -210,16 +307,37 @@ func readHistory(path string) ([]histEntry, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var entries []histEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), historyMaxBytes)
-	for sc.Scan() {
+	var (
+		entries []histEntry
+		line    []byte
+		long    bool // line is over historyMaxEntry: skip to its end
+	)
+	r := bufio.NewReaderSize(f, 64<<10)
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !long {
+			if len(line)+len(chunk) > historyMaxEntry {
+				long, line = true, line[:0]
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
 		var e histEntry
-		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Session > 0 {
+		if !long && json.Unmarshal(line, &e) == nil && e.Session > 0 {
+			e.size = len(line)
 			entries = append(entries, e)
 		}
+		line, long = line[:0], false
+		if errors.Is(err, io.EOF) {
+			return entries, nil
+		}
+		if err != nil {
+			return entries, err
+		}
 	}
-	return entries, sc.Err()
 }
 
 // historyQuery is a history_request's content.
@@ -318,26 +436,26 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 	}
 	var b strings.Builder
 	b.WriteString(`(?s)\A`)
-	for i := 0; i < len(pattern); i++ {
-		switch c := pattern[i]; c {
+	for i := 0; i < len(pattern); {
+		r, n := utf8.DecodeRuneInString(pattern[i:])
+		i += n
+		switch r {
 		case '*':
 			b.WriteString(".*")
 		case '?':
 			b.WriteString(".")
 		case '[':
-			j := strings.IndexByte(pattern[i+1:], ']')
-			if j < 0 {
-				b.WriteString(`\[`)
+			class, n, ok := globClass(pattern[i:])
+			if !ok {
+				// sqlite matches nothing when a class is left open.
+				b.WriteString(matchNothing)
+				i = len(pattern)
 				continue
 			}
-			class := pattern[i+1 : i+1+j]
-			if strings.HasPrefix(class, "^") {
-				class = `\^` + class[1:]
-			}
-			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
-			i += j + 1
+			b.WriteString(class)
+			i += n
 		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
+			b.WriteString(regexp.QuoteMeta(string(r)))
 		}
 	}
 	b.WriteString(`\z`)
@@ -346,6 +464,54 @@ func globRegexp(pattern string) (*regexp.Regexp, error) {
 		return nil, fmt.Errorf("history: bad pattern %q: %w", pattern, err)
 	}
 	return re, nil
+}
+
+// matchNothing is a regexp class no character is in.
+const matchNothing = `[^\x00-\x{10FFFF}]`
+
+// globClass translates the GLOB class that p starts just after its '[', as
+// sqlite reads one: a leading ^ negates it, a ] first (after any ^) is
+// literal, and - makes a range except first or last; there are no escapes.
+// It returns the regexp and the length of the class in p, ] included, or
+// false when the class is not closed.
+func globClass(p string) (string, int, bool) {
+	var b strings.Builder
+	i, negate := 0, false
+	if strings.HasPrefix(p, "^") {
+		i, negate = 1, true
+	}
+	if strings.HasPrefix(p[i:], "]") {
+		b.WriteString(`\]`)
+		i++
+	}
+	prev := rune(-1) // the last single character, which may start a range
+	for i < len(p) && p[i] != ']' {
+		r, n := utf8.DecodeRuneInString(p[i:])
+		i += n
+		if r == '-' && prev >= 0 && i < len(p) && p[i] != ']' {
+			hi, n := utf8.DecodeRuneInString(p[i:])
+			i += n
+			if prev <= hi { // sqlite's z-a holds nothing; regexp rejects it
+				fmt.Fprintf(&b, `\x{%x}-\x{%x}`, prev, hi)
+			}
+			prev = -1
+			continue
+		}
+		fmt.Fprintf(&b, `\x{%x}`, r)
+		prev = r
+	}
+	if i >= len(p) {
+		return "", 0, false
+	}
+	switch {
+	case b.Len() == 0 && negate:
+		return ".", i + 1, true
+	case b.Len() == 0:
+		return matchNothing, i + 1, true
+	case negate:
+		return "[^" + b.String() + "]", i + 1, true
+	}
+	return "[" + b.String() + "]", i + 1, true
 }
 
 // historyRequest answers history_request.

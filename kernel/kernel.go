@@ -155,8 +155,8 @@ const replayHistory = 1 << 16
 // error if the sockets could not be bound. The executor is closed on return.
 func (k *Kernel) Run(ctx context.Context) error {
 	defer k.exec.Close()
-	sockCtx, closeSockets := context.WithCancel(context.Background())
-	defer closeSockets()
+	sockCtx, cancelSockets := context.WithCancel(context.Background())
+	defer cancelSockets()
 	if err := k.bind(sockCtx); err != nil {
 		k.closeSockets()
 		k.iopub.sock.Close()

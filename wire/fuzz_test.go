@@ -2,6 +2,10 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
+	"net"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -50,18 +54,39 @@ func FuzzDecode(f *testing.F) {
 func FuzzParseConnectionInfo(f *testing.F) {
 	f.Add([]byte(goodConn))
 	f.Add([]byte(`{"transport":"ipc","ip":"/tmp/x","shell_port":1,"iopub_port":2,"stdin_port":3,"control_port":4,"hb_port":5}`))
+	f.Add([]byte(`{"ip":"::1","shell_port":1,"iopub_port":2,"stdin_port":3,"control_port":4,"hb_port":65535,"key":"k","signature_scheme":"hmac-sha256"}`))
+	f.Add([]byte(`{"ip":"*","shell_port":1,"iopub_port":2,"stdin_port":3,"control_port":4,"hb_port":5,"kernel_name":"go"}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ci, err := ParseConnectionInfo(data)
 		if err != nil {
 			return
 		}
-		if err := ci.Validate(); err != nil {
-			t.Fatalf("parsed info fails validation: %v", err)
+		// What parses must write out (as the kernel's launcher would) and
+		// parse again to the same info.
+		out, err := json.Marshal(ci)
+		if err != nil {
+			t.Fatalf("Marshal of parsed info: %v", err)
 		}
+		again, err := ParseConnectionInfo(out)
+		if err != nil {
+			t.Fatalf("parse of %s: %v", out, err)
+		}
+		if *again != *ci {
+			t.Fatalf("round trip changed the info: %+v, was %+v", *again, *ci)
+		}
+		if ci.Transport != "tcp" {
+			return
+		}
+		// A tcp endpoint must split back into the host and the port.
 		for _, ch := range Channels {
-			if ci.Endpoint(ch) == "" {
-				t.Fatal("empty endpoint")
+			ep := ci.Endpoint(ch)
+			host, port, err := net.SplitHostPort(strings.TrimPrefix(ep, "tcp://"))
+			if err != nil {
+				t.Fatalf("%s endpoint %q: %v", ch, ep, err)
+			}
+			if host != ci.IP || port != strconv.Itoa(ci.Port(ch)) {
+				t.Fatalf("%s endpoint %q: host %q port %s, want %q and %d", ch, ep, host, port, ci.IP, ci.Port(ch))
 			}
 		}
 	})

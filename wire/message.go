@@ -43,8 +43,9 @@ type Message struct {
 	// back to the same identities.
 	Identities [][]byte
 	Header     Header
-	// RawHeader is the header exactly as received (or as encoded), used
-	// verbatim as the parent_header of replies so no field is lost.
+	// RawHeader is the header exactly as Decode received it, used verbatim
+	// as the parent_header of replies so no field is lost. When set, Encode
+	// sends it instead of Header; NewMessage leaves it empty.
 	RawHeader    json.RawMessage
 	ParentHeader json.RawMessage // "{}" when there is none
 	Metadata     json.RawMessage
