@@ -91,33 +91,23 @@ func SVG(s string) Data { return one(MIMESVG, s, "<SVG image>") }
 // PNG returns a PNG image given as the bytes of its file.
 func PNG(b []byte) Data {
 	d := one(MIMEPNG, b, "<PNG image>")
-	addSize(d, b, png.DecodeConfig)
+	addSize(d, MIMEPNG, b, png.DecodeConfig)
 	return d
 }
 
 // JPEG returns a JPEG image given as the bytes of its file.
 func JPEG(b []byte) Data {
 	d := one(MIMEJPEG, b, "<JPEG image>")
-	addSize(d, b, jpeg.DecodeConfig)
+	addSize(d, MIMEJPEG, b, jpeg.DecodeConfig)
 	return d
 }
 
-// addSize records an image's size in the metadata, when the header decodes.
-func addSize(d Data, b []byte, decode func(io.Reader) (image.Config, error)) {
+// addSize records the size of b, an image of type mime, in the metadata,
+// when its header decodes.
+func addSize(d Data, mime string, b []byte, decode func(io.Reader) (image.Config, error)) {
 	if c, err := decode(bytes.NewReader(b)); err == nil {
-		d.Metadata[d.mime()] = map[string]any{"width": c.Width, "height": c.Height}
+		d.Metadata[mime] = map[string]any{"width": c.Width, "height": c.Height}
 	}
-}
-
-// mime returns the representation of d that is not text/plain, if there is
-// exactly one.
-func (d Data) mime() string {
-	for k := range d.Data {
-		if k != MIMEText {
-			return k
-		}
-	}
-	return MIMEText
 }
 
 // Image encodes img as PNG. If it cannot be encoded (an image with a zero
@@ -139,12 +129,17 @@ func JSON(v any) Data {
 	if err != nil {
 		return Text(fmt.Sprintf("display.JSON: %v", err))
 	}
+	// The tree keeps numbers as json.Number, which encodes again exactly as
+	// b has them: a float64 would round an integer past 2^53.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
 	var tree any
-	if err := json.Unmarshal(b, &tree); err != nil {
+	if err := dec.Decode(&tree); err != nil {
 		return Text(fmt.Sprintf("display.JSON: %v", err))
 	}
-	indented, _ := json.MarshalIndent(tree, "", "  ")
-	return one(MIMEJSON, tree, string(indented))
+	var text bytes.Buffer
+	json.Indent(&text, b, "", "  ") // b is valid JSON: Marshal made it
+	return one(MIMEJSON, tree, text.String())
 }
 
 // The interfaces of values that know how to show themselves; [Render]
@@ -167,18 +162,45 @@ type (
 )
 
 // methods lists the methods [Render] looks for, in the order it tries
-// them, with the constructor that turns each one's result into a bundle.
-var methods = [...]struct {
+// them. Render, [MethodNames] and [FromMethod] all read it, so the order is
+// written once.
+var methods = [...]method{
+	def("Render", Renderer.Render, func(d Data) Data { return d }),
+	def("HTML", HTMLer.HTML, HTML),
+	def("SVG", SVGer.SVG, SVG),
+	def("PNG", PNGer.PNG, PNG),
+	def("JPEG", JPEGer.JPEG, JPEG),
+	def("Markdown", Markdowner.Markdown, Markdown),
+	def("Latex", Latexer.Latex, Latex),
+}
+
+// method is one method [Render] looks for.
+type method struct {
 	name string
-	wrap func(result any) (Data, bool)
-}{
-	{"Render", func(v any) (Data, bool) { d, ok := v.(Data); return d, ok }},
-	{"HTML", func(v any) (Data, bool) { s, ok := v.(string); return HTML(s), ok }},
-	{"SVG", func(v any) (Data, bool) { s, ok := v.(string); return SVG(s), ok }},
-	{"PNG", func(v any) (Data, bool) { b, ok := v.([]byte); return PNG(b), ok }},
-	{"JPEG", func(v any) (Data, bool) { b, ok := v.([]byte); return JPEG(b), ok }},
-	{"Markdown", func(v any) (Data, bool) { s, ok := v.(string); return Markdown(s), ok }},
-	{"Latex", func(v any) (Data, bool) { s, ok := v.(string); return Latex(s), ok }},
+	call func(v any) (result any, ok bool) // calls the method, if v has it
+	wrap func(result any) (Data, bool)     // turns its result into a bundle
+}
+
+// def returns the method name of interface I, which call calls, and whose
+// result wrap turns into a bundle.
+func def[I, R any](name string, call func(I) R, wrap func(R) Data) method {
+	return method{
+		name: name,
+		call: func(v any) (any, bool) {
+			x, ok := v.(I)
+			if !ok {
+				return nil, false
+			}
+			return call(x), true
+		},
+		wrap: func(result any) (Data, bool) {
+			r, ok := result.(R)
+			if !ok {
+				return Data{}, false
+			}
+			return wrap(r), true
+		},
+	}
 }
 
 // MethodNames lists the methods [Render] looks for, in the order it tries
@@ -208,47 +230,39 @@ func FromMethod(name string, result any) (Data, bool) {
 //
 //   - a Data, or a *Data, is itself;
 //   - an [image.Image] is a PNG image;
-//   - a value implementing one of the interfaces above (Renderer, HTMLer,
-//     SVGer, PNGer, JPEGer, Markdowner, Latexer, tried in that order) is what
-//     its method returns, with the value's fmt form as text/plain.
+//   - a Renderer is the bundle it builds;
+//   - a value implementing one of the other interfaces above (HTMLer,
+//     SVGer, PNGer, JPEGer, Markdowner, Latexer, tried in that order) is
+//     what its method returns, with the value's fmt form as text/plain.
 //
-// Errors and everything else have no rich form: their text is their form.
+// A nil pointer, errors and everything else have no rich form: their text
+// is their form.
 func Render(v any) (Data, bool) {
-	var d Data
-	switch x := v.(type) {
-	case nil:
+	// A method called on a nil pointer would most likely dereference it and
+	// panic (a value receiver's always does).
+	if rv := reflect.ValueOf(v); !rv.IsValid() || rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return Data{}, false
+	}
+	switch x := v.(type) {
 	case Data:
 		return x, true
 	case *Data:
-		if x == nil {
-			return Data{}, false
-		}
 		return *x, true
 	case image.Image:
-		if rv := reflect.ValueOf(x); rv.Kind() == reflect.Pointer && rv.IsNil() {
-			return Data{}, false
-		}
 		return Image(x), true
-	case Renderer:
-		return x.Render(), true
-	case HTMLer:
-		d = HTML(x.HTML())
-	case SVGer:
-		d = SVG(x.SVG())
-	case PNGer:
-		d = PNG(x.PNG())
-	case JPEGer:
-		d = JPEG(x.JPEG())
-	case Markdowner:
-		d = Markdown(x.Markdown())
-	case Latexer:
-		d = Latex(x.Latex())
-	default:
-		return Data{}, false
 	}
-	d.Data[MIMEText] = fmt.Sprint(v)
-	return d, true
+	for _, m := range methods {
+		r, ok := m.call(v)
+		if !ok {
+			continue
+		}
+		d, _ := m.wrap(r)
+		if _, own := v.(Renderer); !own { // a Renderer's text is its own
+			d.Data[MIMEText] = fmt.Sprint(v)
+		}
+		return d, true
+	}
+	return Data{}, false
 }
 
 // renderText is how a [Display] made by the package-level functions renders:

@@ -76,9 +76,15 @@ func tabulate(v reflect.Value) (header []string, rows [][]string, ok bool) {
 		if elem.Key().Kind() != reflect.String {
 			return nil, nil, false
 		}
+		// A nil pointer to a map is a row of empty cells, as it is for
+		// a struct.
 		seen := map[string]bool{}
 		for i := range v.Len() {
-			for _, k := range reflect.Indirect(v.Index(i)).MapKeys() {
+			m := reflect.Indirect(v.Index(i))
+			if !m.IsValid() {
+				continue
+			}
+			for _, k := range m.MapKeys() {
 				if !seen[k.String()] {
 					seen[k.String()] = true
 					header = append(header, k.String())
@@ -89,9 +95,11 @@ func tabulate(v reflect.Value) (header []string, rows [][]string, ok bool) {
 		for i := range v.Len() {
 			m := reflect.Indirect(v.Index(i))
 			row := make([]string, len(header))
-			for j, k := range header {
-				if x := m.MapIndex(reflect.ValueOf(k).Convert(elem.Key())); x.IsValid() {
-					row[j] = cell(x)
+			if m.IsValid() {
+				for j, k := range header {
+					if x := m.MapIndex(reflect.ValueOf(k).Convert(elem.Key())); x.IsValid() {
+						row[j] = cell(x)
+					}
 				}
 			}
 			rows = append(rows, row)

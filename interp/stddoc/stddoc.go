@@ -5,8 +5,8 @@
 // packages notebooks use most, and gokernel's display package) is extracted
 // from $(go env GOROOT)/src with go/doc when the package is generated (run
 // go generate) and embedded compressed, so it is there on a machine without
-// Go sources. Other packages are read from GOROOT/src at lookup, when it
-// exists.
+// Go sources. Other packages are read from GOROOT/src at their first lookup,
+// when it exists.
 package stddoc
 
 import (
@@ -65,16 +65,45 @@ func Lookup(importPath, name string) (Doc, bool) {
 		d, ok := pkg[name]
 		return d, ok
 	}
-	root := goroot()
-	if root == "" {
-		return Doc{}, false
-	}
-	pkg, err := Extract(filepath.Join(root, "src", filepath.FromSlash(importPath)))
-	if err != nil {
-		return Doc{}, false
-	}
-	d, ok := pkg[name]
+	d, ok := fromSource(importPath)[name]
 	return d, ok
+}
+
+// The packages Lookup has read from GOROOT/src, by import path, nil for one
+// it could not read. Each is read once: parsing a package takes up to a few
+// hundred milliseconds (140 for go/types), and an inspect request waits for
+// it under the session's lock.
+var (
+	sourceMu sync.Mutex
+	sources  = map[string]func() Package{}
+)
+
+// extract is Extract; a test counts its calls.
+var extract = Extract
+
+// fromSource returns the documentation of the package at importPath read
+// from GOROOT/src, nil when there is none.
+func fromSource(importPath string) Package {
+	sourceMu.Lock()
+	load, ok := sources[importPath]
+	if !ok {
+		// Read outside sourceMu, so that a lookup in another package does
+		// not wait for this one; a lookup in the same package waits in load.
+		load = sync.OnceValue(func() Package {
+			root := goroot()
+			if root == "" {
+				return nil
+			}
+			pkg, err := extract(filepath.Join(root, "src", filepath.FromSlash(importPath)))
+			if err != nil {
+				return nil
+			}
+			return pkg
+		})
+		sources[importPath] = load
+	}
+	sourceMu.Unlock()
+	return load()
 }
 
 // goroot finds the Go installation's root once: $GOROOT, else what the go

@@ -31,3 +31,51 @@ func TestLookup(t *testing.T) {
 		t.Error("found fmt.NoSuchThing")
 	}
 }
+
+// TestLookupCache: a package read from GOROOT/src is read once, and so is
+// one that cannot be read.
+func TestLookupCache(t *testing.T) {
+	if goroot() == "" {
+		t.Skip("no GOROOT")
+	}
+	if _, ok := embedded()["container/ring"]; ok {
+		t.Fatal("container/ring is embedded: the test needs a package that is not")
+	}
+	reads := map[string]int{}
+	extract = func(dir string) (Package, error) {
+		reads[dir]++
+		return Extract(dir)
+	}
+	t.Cleanup(func() { extract = Extract })
+	sourceMu.Lock()
+	clear(sources)
+	sourceMu.Unlock()
+
+	tests := []struct {
+		path, name string
+		found      bool
+	}{
+		{"container/ring", "Ring.Len", true},
+		{"container/ring", "New", true},
+		{"container/ring", "NoSuchThing", false},
+		{"no/such/package", "X", false},
+		{"no/such/package", "Y", false},
+	}
+	for _, tt := range tests {
+		d, ok := Lookup(tt.path, tt.name)
+		if ok != tt.found {
+			t.Errorf("Lookup(%q, %q) found = %v, want %v", tt.path, tt.name, ok, tt.found)
+		}
+		if again, _ := Lookup(tt.path, tt.name); again != d {
+			t.Errorf("Lookup(%q, %q) again = %+v, want %+v", tt.path, tt.name, again, d)
+		}
+	}
+	if len(reads) != 2 {
+		t.Errorf("read %v, want the two packages", reads)
+	}
+	for dir, n := range reads {
+		if n != 1 {
+			t.Errorf("%s read %d times, want once", dir, n)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -52,10 +53,21 @@ const (
 )
 
 // valid reports whether k is one of the kinds above.
-func (k kind) valid() bool {
+func (k kind) valid() bool { return k.command() || k.event() }
+
+// command reports whether k is one of the commands.
+func (k kind) command() bool {
 	switch k {
-	case cmdHello, cmdExecute, cmdComplete, cmdInspect, cmdInterrupt, cmdInput, cmdShutdown, cmdComm,
-		evReady, evResult, evDisplay, evInputReq, evCompletion, evInspection, evLog, evComm, evCommDone:
+	case cmdHello, cmdExecute, cmdComplete, cmdInspect, cmdInterrupt, cmdInput, cmdShutdown, cmdComm:
+		return true
+	}
+	return false
+}
+
+// event reports whether k is one of the events.
+func (k kind) event() bool {
+	switch k {
+	case evReady, evResult, evDisplay, evInputReq, evCompletion, evInspection, evLog, evComm, evCommDone:
 		return true
 	}
 	return false
@@ -129,13 +141,25 @@ func readMessage(r io.Reader) (*message, error) {
 }
 
 // decodeMessage decodes and validates one frame body.
+//
+// The numbers in an event's untyped data (display data, results, a cell's
+// comm messages) decode as json.Number: the kernel only passes them on, and
+// json.Number encodes again exactly as it was sent, where a float64 would
+// round an integer past 2^53. A command's comm data reaches the cell with
+// float64 numbers, as encoding/json decodes them everywhere else.
 func decodeMessage(body []byte) (*message, error) {
 	m := new(message)
-	if err := json.Unmarshal(body, m); err != nil {
+	if err := unmarshalNumbers(body, m); err != nil {
 		return nil, fmt.Errorf("worker: decode frame: %w", err)
 	}
 	if !m.Kind.valid() {
 		return nil, fmt.Errorf("worker: decode frame: unknown kind %q", m.Kind)
+	}
+	if m.Kind.command() {
+		m = new(message)
+		if err := json.Unmarshal(body, m); err != nil {
+			return nil, fmt.Errorf("worker: decode frame: %w", err)
+		}
 	}
 	switch {
 	case m.Kind == cmdExecute && m.Execute == nil:
@@ -154,6 +178,25 @@ func decodeMessage(body []byte) (*message, error) {
 		return nil, fmt.Errorf("worker: decode frame: hello with bad token %q", m.Token)
 	}
 	return m, nil
+}
+
+// unmarshalNumbers is json.Unmarshal with json.Number for the numbers in
+// interface values.
+func unmarshalNumbers(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	err := d.Decode(v)
+	if err == nil {
+		if _, err := d.Token(); err != io.EOF {
+			return errors.New("data after the JSON value")
+		}
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		// A body cut short is a corrupt frame, not the end of the stream,
+		// which is what readMessage's callers take io.EOF to mean.
+		return errors.New("unexpected end of JSON input")
+	}
+	return err
 }
 
 // Sync markers. Before an event that must follow the output written so far,

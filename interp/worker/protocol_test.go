@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"io"
 	"reflect"
@@ -60,6 +61,9 @@ func TestReadMessageErrors(t *testing.T) {
 		{"execute without request", frame(`{"kind":"execute","id":1}`), "execute without a request"},
 		{"result without result", frame(`{"kind":"result","id":1}`), "result without a result"},
 		{"bad token", frame(`{"kind":"hello","token":"xyz"}`), "bad token"},
+		{"cut json", frame(`{"kind":"display","display":{`), "decode frame: unexpected end"},
+		{"empty body", frame(""), "decode frame: unexpected end"},
+		{"trailing data", frame(`{"kind":"shutdown"} {}`), "decode frame"},
 	}
 	for _, tt := range tests {
 		_, err := readMessage(bytes.NewReader(tt.in))
@@ -67,8 +71,72 @@ func TestReadMessageErrors(t *testing.T) {
 			t.Errorf("%s: %v, want an error containing %q", tt.name, err, tt.want)
 		}
 	}
+	// A frame cut inside its JSON is corrupt, not the end of the stream.
+	if _, err := readMessage(bytes.NewReader(frame(`{"kind":`))); errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("cut json: %v reads as the end of the stream", err)
+	}
 	if _, err := readMessage(bytes.NewReader(binary.BigEndian.AppendUint32(nil, maxFrame+1))); !errors.Is(err, ErrFrameTooLarge) {
 		t.Errorf("too large: %v is not ErrFrameTooLarge", err)
+	}
+}
+
+// TestDecodeNumbers: an event's numbers reach the kernel as sent, so that
+// it encodes them again unchanged; a command's comm data reaches the cell
+// with float64 numbers, as encoding/json gives them.
+func TestDecodeNumbers(t *testing.T) {
+	const big = "9007199254740993" // 2^53 + 1: no float64 holds it
+	tests := []struct {
+		name string
+		body string
+		num  func(*message) any // the number in body
+		want any
+	}{
+		{
+			"display",
+			`{"kind":"display","display":{"data":{"application/json":{"id":` + big + `}},"metadata":{}}}`,
+			func(m *message) any { return m.Display.Data["application/json"].(map[string]any)["id"] },
+			json.Number(big),
+		},
+		{
+			"result",
+			`{"kind":"result","id":1,"result":{"Result":{"data":{"application/json":[` + big + `]},"metadata":{}}}}`,
+			func(m *message) any { return m.Result.Result.Data["application/json"].([]any)[0] },
+			json.Number(big),
+		},
+		{
+			"cell comm",
+			`{"kind":"cell_comm","comm":{"type":"comm_msg","comm_id":"c","data":{"id":` + big + `}}}`,
+			func(m *message) any { return m.Comm.Data["id"] },
+			json.Number(big),
+		},
+		{
+			"front end comm",
+			`{"kind":"comm","id":1,"comm":{"type":"comm_msg","comm_id":"c","data":{"id":1.5}}}`,
+			func(m *message) any { return m.Comm.Data["id"] },
+			1.5,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := decodeMessage([]byte(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tt.num(m); got != tt.want {
+				t.Fatalf("number = %#v, want %#v", got, tt.want)
+			}
+			if tt.want != json.Number(big) {
+				return
+			}
+			// The kernel encodes the data again for the front end.
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(b, []byte(big)) {
+				t.Errorf("encoded again: %s, want %s in it", b, big)
+			}
+		})
 	}
 }
 
