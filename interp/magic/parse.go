@@ -24,6 +24,7 @@ package magic
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Kind says what a [Part] is.
@@ -134,7 +135,7 @@ func Parse(cell string) ([]Part, error) {
 
 // parseCellMagic parses a cell whose first line, number n, is a %% magic.
 func parseCellMagic(first, body string, n int) ([]Part, error) {
-	name, args, _ := strings.Cut(strings.TrimPrefix(first, "%%"), " ")
+	name, args := cutName(strings.TrimPrefix(first, "%%"))
 	switch name {
 	case "sh", "bash":
 		if strings.TrimSpace(args) != "" {
@@ -154,7 +155,7 @@ func parseLineMagic(line string, n int) (Part, error) {
 		}
 		return Part{Kind: Shell, Text: cmd, Line: n}, nil
 	}
-	name, arg, _ := strings.Cut(strings.TrimPrefix(line, "%"), " ")
+	name, arg := cutName(strings.TrimPrefix(line, "%"))
 	arg = strings.TrimSpace(arg)
 	switch name {
 	case "cd":
@@ -179,6 +180,15 @@ func parseLineMagic(line string, n int) (Part, error) {
 		return Part{}, &Error{n, fmt.Sprintf("cell magic %%%s must be the first line of the cell", name)}
 	}
 	return Part{}, &Error{n, fmt.Sprintf("unknown magic %%%s: %%help lists the magics", name)}
+}
+
+// cutName splits what follows a % or %% into the magic's name and the
+// rest, at the first white space: a tab separates them as a space does.
+func cutName(s string) (name, rest string) {
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return s[:i], s[i:]
+	}
+	return s, ""
 }
 
 // unquote removes one pair of matching quotes around s, so %cd "My Files"

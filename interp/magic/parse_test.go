@@ -34,6 +34,12 @@ func TestParse(t *testing.T) {
 		{"env get", "%env HOME", []Part{{Kind: Env, Text: "HOME", Line: 1}}},
 		{"env set with spaces in the value", "%env GREETING=hello world", []Part{{Kind: Env, Text: "GREETING=hello world", Line: 1}}},
 		{"help", "%help\n", []Part{{Kind: Help, Line: 1}}},
+		{"go", "%go get example.com/m@v1.0.0", []Part{{Kind: GoCommand, Text: "get example.com/m@v1.0.0", Line: 1}}},
+
+		// A tab ends a magic's name as a space does.
+		{"cd after a tab", "%cd\t/tmp", []Part{{Kind: Cd, Text: "/tmp", Line: 1}}},
+		{"env after a tab", "%env\tHOME", []Part{{Kind: Env, Text: "HOME", Line: 1}}},
+		{"go after a tab", "%go\tlist", []Part{{Kind: GoCommand, Text: "list", Line: 1}}},
 
 		// Where a line cannot start a Go statement, ! and % are Go.
 		{"inside braces", "if x {\n!echo no\n}\n", []Part{{Kind: Go, Text: "if x {\n!echo no\n}\n", Line: 1}}},
@@ -79,6 +85,8 @@ func TestParseErrors(t *testing.T) {
 		{"env name with a space", "%env A B\n", 1, "want %env, %env NAME or %env NAME=VALUE"},
 		{"env without a name", "%env =x\n", 1, "want %env"},
 		{"help with arguments", "%help me\n", 1, "%help takes no arguments"},
+		{"help with an argument after a tab", "%help\tme\n", 1, "%help takes no arguments"},
+		{"cell magic with an argument after a tab", "%%bash\t-x\necho\n", 1, "%%bash takes no arguments"},
 		{"a bad magic after a good one", "!ls\n%nope\n", 2, "unknown magic %nope"},
 	}
 	for _, tt := range tests {

@@ -19,8 +19,9 @@ import (
 // read.
 type Streams struct {
 	// Stdout and Stderr receive the output of commands, a line at a time
-	// as they print it, and what %cd, %env and %help print. Run writes
-	// whole lines and never two at once, so both may be one writer.
+	// as they print it (a line ends at \n, or at the \r of a progress
+	// bar), and what %cd, %env and %help print. Run writes whole lines and
+	// never two at once, so both may be one writer.
 	Stdout, Stderr io.Writer
 	// Stdin is the commands' standard input; nil means none (the null
 	// device), so a command that reads input ends instead of hanging.
@@ -193,12 +194,12 @@ func (l *lines) writer(stderr bool) *lineWriter {
 }
 
 // maxLine is the longest partial line held back waiting for its newline;
-// longer output is passed on without one, so a command printing a progress
-// bar with \r is still seen.
+// longer output is passed on without one.
 const maxLine = 4096
 
-// lineWriter passes complete lines to w as they are written. exec.Cmd
-// copies one stream into it from one goroutine.
+// lineWriter passes complete lines to w as they are written. A line ends
+// at \n, or at \r, so that a progress bar redrawn with \r shows as it
+// goes. exec.Cmd copies one stream into it from one goroutine.
 type lineWriter struct {
 	l       *lines
 	w       io.Writer
@@ -207,7 +208,7 @@ type lineWriter struct {
 
 func (lw *lineWriter) Write(p []byte) (int, error) {
 	lw.pending = append(lw.pending, p...)
-	end := bytes.LastIndexByte(lw.pending, '\n') + 1
+	end := bytes.LastIndexAny(lw.pending, "\r\n") + 1
 	if end == 0 && len(lw.pending) >= maxLine {
 		end = len(lw.pending)
 	}

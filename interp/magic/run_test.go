@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,6 +167,44 @@ func receive(t *testing.T, c lineSignal) string {
 	return ""
 }
 
+// chunks records each write.
+type chunks []string
+
+func (c *chunks) Write(p []byte) (int, error) { *c = append(*c, string(p)); return len(p), nil }
+
+func TestLineWriter(t *testing.T) {
+	long := strings.Repeat("x", maxLine)
+	tests := []struct {
+		name   string
+		writes []string
+		want   []string // passed on before the flush at exit
+		rest   string   // passed on by the flush
+	}{
+		{"whole lines", []string{"a\nb\n"}, []string{"a\nb\n"}, ""},
+		{"a line in pieces", []string{"a", "b\nc"}, []string{"ab\n"}, "c"},
+		{"progress bar", []string{"10%\r", "20%\r", "30"}, []string{"10%\r", "20%\r"}, "30"},
+		{"progress bar in one write", []string{"10%\r20%\r30"}, []string{"10%\r20%\r"}, "30"},
+		{"long line without an end", []string{long, "y"}, []string{long}, "y"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got chunks
+			lw := (&lines{stdout: &got}).writer(false)
+			for _, w := range tt.writes {
+				lw.Write([]byte(w))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("passed on %q while running, want %q", got, tt.want)
+			}
+			got = nil
+			lw.flush()
+			if strings.Join(got, "") != tt.rest {
+				t.Errorf("flush passed on %q, want %q", got, tt.rest)
+			}
+		})
+	}
+}
+
 func TestRunOneWriterForBothStreams(t *testing.T) {
 	var both buffer
 	script := "for i in 1 2 3 4 5 6 7 8 9 10; do echo out$i; echo err$i >&2; done"
@@ -271,7 +310,7 @@ func TestRunHelpListsEveryMagic(t *testing.T) {
 	if err := Run(context.Background(), Part{Kind: Help}, Streams{Stdout: &out}); err != nil {
 		t.Fatal(err)
 	}
-	for _, magic := range []string{"!CMD", "%%sh", "%%bash", "%cd", "%env", "%help"} {
+	for _, magic := range []string{"!CMD", "%%sh", "%%bash", "%cd", "%env", "%go get", "%go list", "%help"} {
 		if !strings.Contains(out.String(), "\n  "+magic) {
 			t.Errorf("%%help does not list %s:\n%s", magic, out.String())
 		}

@@ -83,7 +83,11 @@ func (s *sums) check(m module.Version, goMod bool, h, file string, fromProxy boo
 	case ok:
 		return nil
 	case s.readonly:
-		return fmt.Errorf("missing go.sum entry for %s%s in %s (GOFLAGS=-mod=readonly forbids recording it)", m, map[bool]string{true: "/go.mod"}[goMod], s.file)
+		what := m.String()
+		if goMod {
+			what += "/go.mod"
+		}
+		return fmt.Errorf("missing go.sum entry for %s in %s (GOFLAGS=-mod=readonly forbids recording it)", what, s.file)
 	}
 	f, err := os.OpenFile(s.file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -119,7 +123,7 @@ func (g *getter) goMod(ctx context.Context, m module.Version) (*modfile.File, er
 	fromProxy := false
 	if errors.Is(err, fs.ErrNotExist) {
 		fromProxy = true
-		data, err = g.s.proxy.fetch(ctx, m.Path, rel, maxModFile)
+		data, err = g.s.proxy.fetch(ctx, m.Path, rel, zip.MaxGoMod)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("go.mod of %s: %w", m, err)
@@ -164,7 +168,7 @@ func (g *getter) zip(ctx context.Context, m module.Version) (string, error) {
 	if _, err := os.Stat(file); err == nil {
 		return file, g.verifyZip(m, file, false)
 	}
-	data, err := g.s.proxy.fetch(ctx, m.Path, rel, maxZipFile)
+	data, err := g.s.proxy.fetch(ctx, m.Path, rel, zip.MaxZipFile)
 	if err != nil {
 		return "", fmt.Errorf("zip of %s: %w", m, err)
 	}

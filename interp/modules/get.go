@@ -8,6 +8,7 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
+	"go/version"
 	"io/fs"
 	"os"
 	"path"
@@ -61,14 +62,26 @@ type getter struct {
 //
 // A version already in the cache needs no network. When the proxy cannot
 // be reached, "latest" means the highest version in the cache, and a note
-// says so.
+// says so. A path in [Config.Std] or [Config.Compiled] is an error, before
+// any network access: cells import it directly.
 func (c *Cache) Get(ctx context.Context, query string) (*Result, error) {
 	p, q, _ := strings.Cut(strings.TrimSpace(query), "@")
 	if err := module.CheckImportPath(p); err != nil {
 		return nil, fmt.Errorf("go get %s: %w", query, err)
 	}
-	if isStd(p) {
-		return nil, fmt.Errorf("go get %s: %s is a standard library path: import it directly", query, p)
+	// Every candidate module path starts with p's first element, so one
+	// that cannot start a module path rules them all out.
+	first, _, _ := strings.Cut(p, "/")
+	if err := module.CheckPath(first); err != nil {
+		if _, std := slices.BinarySearch(c.std, p); std {
+			return nil, fmt.Errorf("go get %s: %s is a standard library path: import it directly", query, p)
+		}
+		return nil, fmt.Errorf("go get %s: %w", query, err)
+	}
+	// yaegi imports a compiled-in package rather than its source, so a
+	// download would go unused.
+	if c.compiled[p] {
+		return nil, fmt.Errorf("go get %s: %s is compiled into the kernel already: import it directly (cells get the version the kernel was built with)", query, p)
 	}
 	s, err := c.settings()
 	if err != nil {
@@ -248,7 +261,8 @@ func (g *getter) buildList(ctx context.Context, target module.Version) error {
 				g.build[r.Mod.Path] = r.Mod.Version
 			}
 		}
-		if !unpruned && f.Go != nil && semver.Compare("v"+f.Go.Version, "v1.17") >= 0 {
+		// go/version, not semver: "1.21rc1" is no semantic version.
+		if !unpruned && f.Go != nil && version.Compare("go"+f.Go.Version, "go1.17") >= 0 {
 			return nil
 		}
 		for _, r := range f.Require {
@@ -435,7 +449,9 @@ func buildContext(gopath string, cgo bool) build.Context {
 }
 
 // isStd reports whether an import path is in the standard library: its
-// first element has no dot, as the go command decides.
+// first element has no dot, as the go command decides. It classifies the
+// imports of downloaded packages; a path asked for by name is called
+// standard only if it is in the [Config.Std] list.
 func isStd(p string) bool {
 	first, _, _ := strings.Cut(p, "/")
 	return !strings.Contains(first, ".")

@@ -55,7 +55,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Config configures a [Cache]. The zero value is ready to use.
@@ -65,8 +64,9 @@ type Config struct {
 	// Getenv reads GOPROXY, GONOPROXY, GOPRIVATE and GOFLAGS; nil means
 	// os.Getenv. Tests set it instead of changing the environment.
 	Getenv func(string) string
-	// Client fetches from http(s) proxies; nil means a client with a
-	// 60-second timeout per request.
+	// Client fetches from http(s) proxies; nil means a client that gives
+	// up on a proxy that does not connect within 30 seconds or then sends
+	// nothing for 60 seconds, but never cuts off a download that flows.
 	Client *http.Client
 	// Std and Compiled are the import paths cells get without
 	// downloading: the standard library packages yaegi has and the
@@ -124,7 +124,7 @@ func Open(cfg Config) (*Cache, error) {
 		c.getenv = os.Getenv
 	}
 	if c.client == nil {
-		c.client = &http.Client{Timeout: 60 * time.Second}
+		c.client = newClient(dialTimeout, idleTimeout)
 	}
 	for _, p := range cfg.Compiled {
 		c.compiled[p] = true

@@ -53,7 +53,14 @@ func Greet(name string) string { return Greeting + name }
 
 func open(t *testing.T, env map[string]string) *Cache {
 	t.Helper()
-	c, err := Open(Config{Dir: t.TempDir(), Getenv: func(k string) string { return env[k] }})
+	return openConfig(t, Config{Getenv: envMap(env).get})
+}
+
+// openConfig opens a cache in a fresh directory.
+func openConfig(t *testing.T, cfg Config) *Cache {
+	t.Helper()
+	cfg.Dir = t.TempDir()
+	c, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +236,12 @@ func TestGetErrors(t *testing.T) {
 		{"import outside the requirements", "example.com/missing", nil, "package example.com/missing imports example.com/nowhere/pkg: no module in the requirements of example.com/missing provides it", nil},
 		{"module path mismatch", "example.com/liar@v1.0.0", nil, "go.mod of example.com/liar@v1.0.0 says module example.com/someoneelse", nil},
 		{"bad zip", "example.com/badzip@v1.0.0", nil, "zip of example.com/badzip@v1.0.0 is not a valid module zip", nil},
-		{"standard library", "encoding/json", nil, "standard library path", nil},
+		{"standard library", "encoding/json", nil, "go get encoding/json: encoding/json is a standard library path: import it directly", nil},
+		{"no dot, not in the standard library", "mylib/sub", nil, `go get mylib/sub: malformed module path "mylib": missing dot in first path element`, nil},
+		{"bad first element", "Example.com/x", nil, `malformed module path "Example.com": invalid char 'E' in first path element`, nil},
 		{"bad path", "example.com/a b", nil, "go get example.com/a b: malformed import path", nil},
+		{"compiled in", "github.com/go-zeromq/zmq4", nil, "github.com/go-zeromq/zmq4 is compiled into the kernel already", nil},
+		{"compiled in, at a version", "github.com/go-zeromq/zmq4@v0.16.0", nil, "github.com/go-zeromq/zmq4 is compiled into the kernel already", nil},
 		{"proxy off, empty cache", "example.com/words", map[string]string{"GOPROXY": "off"}, "no version of it is in the cache", ErrProxyOff},
 		{"direct only", "example.com/words", map[string]string{"GOPROXY": "direct"}, "not from version control", nil},
 		{"GONOPROXY", "example.com/words", map[string]string{"GONOPROXY": "example.com"}, "matches GONOPROXY/GOPRIVATE", nil},
@@ -243,7 +254,12 @@ func TestGetErrors(t *testing.T) {
 			for k, v := range tt.env {
 				env[k] = v
 			}
-			_, err := open(t, env).Get(context.Background(), tt.query)
+			c := openConfig(t, Config{
+				Getenv:   envMap(env).get,
+				Std:      []string{"encoding/json", "fmt"},
+				Compiled: []string{"github.com/go-zeromq/zmq4"},
+			})
+			_, err := c.Get(context.Background(), tt.query)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Get(%q) error = %v, want one containing %q", tt.query, err, tt.want)
 			}
@@ -311,6 +327,37 @@ func TestGetPackagePath(t *testing.T) {
 	}
 	if res.Module.Path != "example.com/greet" || len(res.Packages) != 1 || res.Packages[0] != "example.com/greet/sub" {
 		t.Errorf("Get(example.com/greet/sub) = %+v, want the sub package of module example.com/greet", res)
+	}
+}
+
+// TestGoVersionPruning checks that the requirements of a target at go ≥
+// 1.17 are taken from its go.mod alone: their go.mod files (here, of a
+// module no proxy has) are not loaded.
+func TestGoVersionPruning(t *testing.T) {
+	tests := []struct {
+		goVersion string
+		pruned    bool
+	}{
+		{"1.16", false},
+		{"1.17", true},
+		{"1.21rc1", true},
+		{"1.22.3", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.goVersion, func(t *testing.T) {
+			target := mod{"example.com/pruned", "v1.0.0", map[string]string{
+				"go.mod": "module example.com/pruned\n\ngo " + tt.goVersion + "\n\nrequire example.com/gone v1.0.0\n",
+				"p.go":   "package pruned\n",
+			}}
+			c := open(t, map[string]string{"GOPROXY": writeProxy(t, t.TempDir(), target)})
+			_, err := c.Get(context.Background(), "example.com/pruned")
+			switch {
+			case tt.pruned && err != nil:
+				t.Errorf("go %s: Get loaded the requirements' go.mod files: %v", tt.goVersion, err)
+			case !tt.pruned && !errors.Is(err, ErrNotFound):
+				t.Errorf("go %s: Get error = %v, want the missing go.mod of example.com/gone (a graph below go 1.17 is not pruned)", tt.goVersion, err)
+			}
+		})
 	}
 }
 

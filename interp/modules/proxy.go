@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/semver"
@@ -30,14 +32,80 @@ var (
 	ErrProxyOff = errors.New("module downloads disabled by GOPROXY=off")
 )
 
-// maxModFile and maxZipFile bound what a proxy may send, so a broken or
-// hostile proxy cannot fill the disk. The zip bound is the one module zips
-// are held to by golang.org/x/mod/zip.
+// maxInfoFile bounds a list or .info file from a proxy, as zip.MaxGoMod
+// and zip.MaxZipFile bound .mod and .zip files, so a broken or hostile
+// proxy cannot fill the memory or the disk.
+const maxInfoFile = 1 << 20
+
+// Timeouts of the default client. A proxy must connect within dialTimeout
+// and then never keep us waiting longer than idleTimeout, for the response
+// headers or for more of the body. There is no bound on a whole request,
+// which would cut off a large download that is still flowing.
 const (
-	maxModFile  = 16 << 20
-	maxInfoFile = 1 << 20
-	maxZipFile  = 500 << 20
+	dialTimeout = 30 * time.Second
+	idleTimeout = 60 * time.Second
 )
+
+// newClient is the default client, with the timeouts described above.
+func newClient(dial, idle time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
+	t.ResponseHeaderTimeout = idle
+	return &http.Client{Transport: &idleBodies{rt: t, idle: idle}}
+}
+
+// idleBodies ends a response whose body stops flowing for idle: the
+// transport's ResponseHeaderTimeout covers only the wait for the headers.
+type idleBodies struct {
+	rt   http.RoundTripper
+	idle time.Duration
+}
+
+func (t *idleBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	resp, err := t.rt.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	stalled := fmt.Errorf("%w: nothing received for %v", ErrUnreachable, t.idle)
+	resp.Body = &idleBody{
+		ReadCloser: resp.Body,
+		ctx:        ctx,
+		cancel:     cancel,
+		idle:       t.idle,
+		timer:      time.AfterFunc(t.idle, func() { cancel(stalled) }),
+	}
+	return resp, nil
+}
+
+type idleBody struct {
+	io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	idle   time.Duration
+	timer  *time.Timer
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.timer.Reset(b.idle)
+	}
+	if err != nil && err != io.EOF {
+		// The transport reports a cancelled request, not why it was.
+		if cause := context.Cause(b.ctx); errors.Is(cause, ErrUnreachable) {
+			err = cause
+		}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	b.timer.Stop()
+	b.cancel(nil)
+	return b.ReadCloser.Close()
+}
 
 // proxyEntry is one element of GOPROXY.
 type proxyEntry struct {
@@ -83,11 +151,17 @@ func parseProxy(s string) ([]proxyEntry, error) {
 
 // proxy fetches files of the module proxy protocol
 // (https://go.dev/ref/mod#goproxy-protocol) through the GOPROXY list.
+//
+// A proxy serves one Get, whose requests are made one at a time.
 type proxy struct {
 	list      []proxyEntry
 	noProxy   string // GONOPROXY (or GOPRIVATE): modules that must not go through a proxy
 	client    *http.Client
 	userAgent string
+	// down holds why a proxy base URL was unreachable. Later requests to it
+	// fail at once with that error instead of waiting for the same
+	// timeout again: resolving a package path tries every parent path.
+	down map[string]error
 }
 
 // fetch returns the file at rel ("<escaped path>/@v/list", …) for module
@@ -111,7 +185,15 @@ func (p *proxy) fetch(ctx context.Context, mod, rel string, limit int64) ([]byte
 			}
 			err = fmt.Errorf("GOPROXY=direct: gokernel downloads modules only from a module proxy, not from version control; set GOPROXY to a proxy (the default is https://proxy.golang.org)")
 		default:
-			data, err = p.get(ctx, e.url+"/"+rel, limit)
+			if err = p.down[e.url]; err == nil {
+				data, err = p.get(ctx, e.url+"/"+rel, limit)
+				if errors.Is(err, ErrUnreachable) {
+					if p.down == nil {
+						p.down = make(map[string]error)
+					}
+					p.down[e.url] = err
+				}
+			}
 		}
 		if err == nil {
 			return data, nil
@@ -216,18 +298,17 @@ func fileOf(m module.Version, suffix string) (string, error) {
 // release in @v/list, else the highest pre-release, else @latest (which a
 // proxy answers with a pseudo-version for modules without tags).
 func (p *proxy) latest(ctx context.Context, mod string) (string, error) {
-	dir, err := escaped(mod)
+	e, err := module.EscapePath(mod)
 	if err != nil {
 		return "", err
 	}
-	data, err := p.fetch(ctx, mod, dir+"list", maxInfoFile)
+	data, err := p.fetch(ctx, mod, e+"/@v/list", maxInfoFile)
 	if err != nil {
 		return "", err
 	}
 	if v := maxVersion(strings.Fields(string(data))); v != "" {
 		return v, nil
 	}
-	e, _ := module.EscapePath(mod)
 	data, err = p.fetch(ctx, mod, e+"/@latest", maxInfoFile)
 	if err != nil {
 		return "", err

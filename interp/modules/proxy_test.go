@@ -2,11 +2,17 @@ package modules
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,5 +134,104 @@ func TestMaxVersion(t *testing.T) {
 		if got := maxVersion(tt.in); got != tt.want {
 			t.Errorf("maxVersion(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestSilentProxy checks that a proxy that never answers costs one timeout
+// per Get, not one per parent path tried, and that the cache still serves
+// what it has.
+func TestSilentProxy(t *testing.T) {
+	var hits atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first, so Close does not wait
+
+	env := envMap{"GOPROXY": srv.URL}
+	c := openConfig(t, Config{Getenv: env.get, Client: newClient(time.Second, 100*time.Millisecond)})
+	// Five candidate module paths: the package path and its parents.
+	_, err := c.Get(context.Background(), "example.com/someone/repo/pkg/sub")
+	if !errors.Is(err, ErrUnreachable) {
+		t.Errorf("Get error = %v, want ErrUnreachable", err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("the silent proxy got %d requests, want 1", n)
+	}
+
+	// With the module in the cache, "latest" still falls back to it.
+	env["GOPROXY"] = writeProxy(t, t.TempDir(), wordsV1)
+	if _, err := c.Get(context.Background(), "example.com/words"); err != nil {
+		t.Fatal(err)
+	}
+	env["GOPROXY"] = srv.URL
+	hits.Store(0)
+	res, err := c.Get(context.Background(), "example.com/words")
+	if err != nil {
+		t.Fatalf("latest from the cache behind a silent proxy: %v", err)
+	}
+	if len(res.Notes) == 0 || !strings.Contains(res.Notes[0], "from the cache") {
+		t.Errorf("Notes = %q, want one saying the cache was used", res.Notes)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("the silent proxy got %d requests, want 1", n)
+	}
+}
+
+// TestClientTimeouts checks that the default client gives up on a body
+// that stops, but not on one that flows slowly for longer than its idle
+// timeout.
+func TestClientTimeouts(t *testing.T) {
+	const idle = 200 * time.Millisecond
+	tests := []struct {
+		name    string
+		chunks  int           // bytes sent, one at a time
+		gap     time.Duration // between them
+		stall   bool          // then stop sending, without ending the body
+		wantErr error
+	}{
+		{"slow but flowing", 10, idle / 4, false, nil},
+		{"stalled", 2, 0, true, ErrUnreachable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				for range tt.chunks {
+					w.Write([]byte("x"))
+					w.(http.Flusher).Flush()
+					time.Sleep(tt.gap)
+				}
+				if tt.stall {
+					select {
+					case <-r.Context().Done():
+					case <-release:
+					}
+				}
+			}))
+			t.Cleanup(srv.Close)
+			t.Cleanup(func() { close(release) })
+
+			p := &proxy{list: []proxyEntry{{url: srv.URL}}, client: newClient(time.Second, idle)}
+			data, err := p.fetch(context.Background(), "example.com/m", "example.com/m/@v/list", maxInfoFile)
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("fetch error = %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && len(data) != tt.chunks {
+				t.Errorf("fetch read %d bytes, want %d", len(data), tt.chunks)
+			}
+			if err != nil {
+				// A proxy that stalled is not asked again during this Get.
+				_, again := p.fetch(context.Background(), "example.com/m", "example.com/m/@latest", maxInfoFile)
+				if again != err {
+					t.Errorf("second fetch error = %v, want the first one again (%v)", again, err)
+				}
+			}
+		})
 	}
 }
