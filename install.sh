@@ -64,6 +64,11 @@ case $# in
 	;;
 esac
 
+# GOKERNEL_BINDIR is relative to where the script was started, not to the
+# checkout it changes into.
+if [[ -n ${GOKERNEL_BINDIR:-} ]]; then
+	GOKERNEL_BINDIR=$(realpath -m -- "$GOKERNEL_BINDIR")
+fi
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
 # Under sudo the kernel is for the user who ran sudo: as_user runs a command
@@ -113,8 +118,11 @@ else
 	bindir=$HOME/.local/bin
 fi
 mkdir -p "$bindir"
-# Copy beside the target and rename over it: a running kernel keeps its
-# old binary, and a failed copy leaves the installed one intact.
+# Copy beside the target and rename over it, so a failed copy leaves the
+# installed one intact, and a kernel already running keeps its old binary:
+# the file it was started from lives on, unnamed, until it exits, and on
+# Linux it starts its workers from that file (/proc/self/exe), not from the
+# new one at this path. Elsewhere, restart running kernels after this.
 install -m 0755 "$build_dir/gokernel" "$bindir/.gokernel.new"
 mv -f "$bindir/.gokernel.new" "$bindir/gokernel"
 bin=$bindir/gokernel

@@ -50,7 +50,9 @@ while (($# > 0)); do
 			echo "release.sh: $1 needs a value (try --help)" >&2
 			exit 2
 		fi
-		if [[ "$1" == --out ]]; then out=$2; else version=$2; fi
+		# --out is relative to where the script was started, not to the
+		# checkout it changes into below.
+		if [[ "$1" == --out ]]; then out=$(realpath -m -- "$2"); else version=$2; fi
 		shift
 		;;
 	*)

@@ -56,20 +56,28 @@ type withArg struct {
 	dir     string // a local module directory, or ""
 }
 
-func parseWith(s string) (withArg, error) {
+// parseWith parses MODULE[@VERSION][=DIR]. A separator with nothing after
+// it is an error: "m=" with an empty directory would otherwise download
+// m@latest, the opposite of what the = asked for.
+func parseWith(arg string) (withArg, error) {
 	var w withArg
-	s, w.dir, _ = strings.Cut(s, "=")
-	w.path, w.version, _ = strings.Cut(s, "@")
-	if w.dir != "" && w.version != "" {
-		return w, fmt.Errorf("--with %s: give a version or a directory, not both", s)
+	s, dir, hasDir := strings.Cut(arg, "=")
+	path, version, hasVersion := strings.Cut(s, "@")
+	switch {
+	case hasDir && hasVersion:
+		return w, fmt.Errorf("--with %q: give a version or a directory, not both", arg)
+	case hasDir && dir == "":
+		return w, fmt.Errorf("--with %q: empty directory after =", arg)
+	case hasVersion && version == "":
+		return w, fmt.Errorf("--with %q: empty version after @", arg)
 	}
-	if err := module.CheckImportPath(strings.TrimSuffix(w.path, "/...")); err != nil {
-		return w, fmt.Errorf("--with %s: %v", s, err)
+	if err := module.CheckImportPath(strings.TrimSuffix(path, "/...")); err != nil {
+		return w, fmt.Errorf("--with %q: %v", arg, err)
 	}
-	if first, _, _ := strings.Cut(w.path, "/"); !strings.Contains(first, ".") {
-		return w, fmt.Errorf("--with %s: a standard library package; cells have those already", s)
+	if first, _, _ := strings.Cut(path, "/"); !strings.Contains(first, ".") {
+		return w, fmt.Errorf("--with %q: a standard library package; cells have those already", arg)
 	}
-	return w, nil
+	return withArg{path: path, version: version, dir: dir}, nil
 }
 
 type withFlag []withArg

@@ -302,7 +302,9 @@ func isTemporaryBuild(bin string) bool {
 
 // writeSpec writes the kernelspec into kernels/name, replacing whatever is
 // there, and returns that directory. The files are written into a new
-// directory beside it first, so a failure leaves an existing spec intact.
+// directory beside it first, and the old spec is moved aside rather than
+// deleted until the new one is in place, so a failure leaves an existing
+// spec intact.
 func writeSpec(kernels, name string, kernelJSON []byte) (string, error) {
 	dest := filepath.Join(kernels, name)
 	fail := func(err error) (string, error) {
@@ -338,11 +340,42 @@ func writeSpec(kernels, name string, kernelJSON []byte) (string, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fail(err)
 	}
-	if err := os.RemoveAll(dest); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp, dest); err != nil {
+	if err := replaceDir(tmp, dest); err != nil {
 		return fail(err)
 	}
 	return dest, nil
+}
+
+// rename is os.Rename; tests replace it to make a rename fail.
+var rename = os.Rename
+
+// replaceDir moves the directory src to dest, replacing whatever dest holds.
+// The old dest is moved into a directory beside it and put back if src
+// cannot take its place, then removed.
+func replaceDir(src, dest string) error {
+	aside, err := os.MkdirTemp(filepath.Dir(dest), ".gokernel-old-*")
+	if err != nil {
+		return err
+	}
+	old := filepath.Join(aside, filepath.Base(dest))
+	hadOld := true
+	if err := rename(dest, old); errors.Is(err, fs.ErrNotExist) {
+		hadOld = false
+	} else if err != nil {
+		os.Remove(aside)
+		return err
+	}
+	if err := rename(src, dest); err != nil {
+		if hadOld {
+			if rerr := rename(old, dest); rerr != nil {
+				return fmt.Errorf("%w (and the previous kernelspec could not be put back: it is in %s: %v)", err, old, rerr)
+			}
+		}
+		os.Remove(aside)
+		return err
+	}
+	// The new spec is in place: a copy of the old one that cannot be
+	// removed is clutter, not a failure of the install.
+	os.RemoveAll(aside)
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"io/fs"
 	"os"
@@ -496,5 +497,71 @@ func TestIsTemporaryBuild(t *testing.T) {
 		if got := isTemporaryBuild(filepath.FromSlash(tt.bin)); got != tt.want {
 			t.Errorf("isTemporaryBuild(%q) = %v, want %v", tt.bin, got, tt.want)
 		}
+	}
+}
+
+// TestWriteSpecFailureKeepsOldSpec makes each rename of writeSpec fail in
+// turn: whichever fails, the spec that was installed is still there, and no
+// temporary directory is left beside it.
+func TestWriteSpecFailureKeepsOldSpec(t *testing.T) {
+	const oldJSON, newJSON = `{"old": true}`, `{"new": true}`
+	errRename := errors.New("rename refused")
+	for _, tt := range []struct {
+		name     string
+		old      bool // a spec is installed already
+		failCall int  // the rename call that fails, counting from 1; 0 for none
+		want     string
+	}{
+		{"fresh install", false, 0, newJSON},
+		{"replace", true, 0, newJSON},
+		{"old spec cannot be moved aside", true, 1, oldJSON},
+		{"new spec cannot be moved in", true, 2, oldJSON},
+		{"fresh install cannot be moved in", false, 2, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			kernels := t.TempDir()
+			dest := filepath.Join(kernels, "go")
+			if tt.old {
+				if err := os.Mkdir(dest, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dest, "kernel.json"), []byte(oldJSON), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			calls := 0
+			rename = func(from, to string) error {
+				if calls++; calls == tt.failCall {
+					return errRename
+				}
+				return os.Rename(from, to)
+			}
+			t.Cleanup(func() { rename = os.Rename })
+
+			dir, err := writeSpec(kernels, "go", []byte(newJSON))
+			if tt.failCall != 0 {
+				if !errors.Is(err, errRename) || !strings.Contains(err.Error(), "cannot install into "+dest) {
+					t.Errorf("writeSpec error = %v, want the rename's, naming %s", err, dest)
+				}
+			} else if err != nil || dir != dest {
+				t.Errorf("writeSpec = %q, %v; want %q", dir, err, dest)
+			}
+			data, err := os.ReadFile(filepath.Join(dest, "kernel.json"))
+			switch {
+			case tt.want == "" && !errors.Is(err, fs.ErrNotExist):
+				t.Errorf("kernel.json after a failed fresh install: %q, %v; want none", data, err)
+			case tt.want != "" && string(data) != tt.want:
+				t.Errorf("kernel.json = %q, %v; want %q", data, err, tt.want)
+			}
+			entries, err := os.ReadDir(kernels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if e.Name() != "go" {
+					t.Errorf("%s left in %s", e.Name(), kernels)
+				}
+			}
+		})
 	}
 }

@@ -27,10 +27,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/gokernel/gokernel/interp/exports"
 	"github.com/gokernel/gokernel/interp/modules"
 	"github.com/gokernel/gokernel/interp/session"
-	"github.com/gokernel/gokernel/interp/stdlib"
 	"github.com/gokernel/gokernel/interp/worker"
 	"github.com/gokernel/gokernel/wire"
 )
@@ -98,7 +96,7 @@ func versionString() string {
 func runKernel(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gokernel kernel", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	level := fs.String("log-level", envOr("GOKERNEL_LOG_LEVEL", "warn"), "log level: debug, info, warn or error (logs go to stderr)")
+	newLogger := logLevelFlag(fs)
 	allowUnsigned := fs.Bool("allow-unsigned", false, "serve a connection file with an empty key on a non-loopback address (anyone reaching the ports can run code)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: gokernel kernel [--log-level LEVEL] [--allow-unsigned] CONNECTION_FILE\n\nServes a Jupyter kernel on the sockets named in CONNECTION_FILE.\n\n")
@@ -115,12 +113,11 @@ func runKernel(args []string, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		fmt.Fprintf(stderr, "gokernel kernel: --log-level %q: want debug, info, warn or error\n", *level)
+	logger, err := newLogger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gokernel kernel: %v\n", err)
 		return 2
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 
 	conn, err := wire.ReadConnectionFile(fs.Arg(0))
 	if err != nil {
@@ -151,10 +148,7 @@ func runWorker(args []string) int {
 		}
 		// Modules fetched with %go get live in a cache shared by sessions.
 		// Without one (a read-only home) cells still run; %go says why not.
-		cache, err := modules.Open(modules.Config{
-			Std:      modules.SymbolPaths(stdlib.Symbols),
-			Compiled: modules.SymbolPaths(exports.Symbols),
-		})
+		cache, err := modules.Open(moduleConfig())
 		if err != nil {
 			h.Logger.Warn("no module cache: %go get is unavailable", "err", err)
 		} else {
@@ -165,9 +159,38 @@ func runWorker(args []string) int {
 	})
 }
 
-func envOr(name, def string) string {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
+// moduleConfig configures the worker's module cache. Its lists of the
+// packages cells get without downloading (what %go list shows) come from
+// the tables the session loads, so they name every one.
+func moduleConfig() modules.Config {
+	std, compiled := session.CompiledPackages()
+	return modules.Config{Std: std, Compiled: compiled}
+}
+
+// logLevelEnv sets the default of --log-level, for a kernel that Jupyter
+// starts with a command line the user does not write.
+const logLevelEnv = "GOKERNEL_LOG_LEVEL"
+
+// logLevelFlag defines --log-level on fs. After fs.Parse, the returned func
+// makes the logger for the level asked for, writing to w: the flag's, else
+// $GOKERNEL_LOG_LEVEL's, else warn. Its error names where a bad level came
+// from, since a user may not know the variable is set.
+func logLevelFlag(fs *flag.FlagSet) func(w io.Writer) (*slog.Logger, error) {
+	level := fs.String("log-level", "", "`LEVEL` of the logs on stderr: debug, info, warn or error (default $"+logLevelEnv+", else warn)")
+	return func(w io.Writer) (*slog.Logger, error) {
+		value, source := *level, "--log-level "
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == "log-level" })
+		if !set {
+			value, source = strings.TrimSpace(os.Getenv(logLevelEnv)), logLevelEnv+"="
+			if value == "" {
+				value = "warn"
+			}
+		}
+		var lvl slog.Level
+		if err := lvl.UnmarshalText([]byte(value)); err != nil {
+			return nil, fmt.Errorf("%s%q: want debug, info, warn or error", source, value)
+		}
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})), nil
 	}
-	return def
 }

@@ -46,8 +46,8 @@ interrupts the running cell, as in a notebook; it does not stop the kernel.
                           default $JUPYTER_RUNTIME_DIR/kernel-gokernel-PID.json,
                           or the runtime directory under the Jupyter data
                           directory (~/.local/share/jupyter/runtime on Linux)
-  --log-level LEVEL       debug, info, warn or error (default warn; logs go to
-                          stderr)
+  --log-level LEVEL       debug, info, warn or error (default
+                          $GOKERNEL_LOG_LEVEL, else warn; logs go to stderr)
 
 Exit status: 0 after a clean stop, 2 for a usage error, a port in use or a
 connection file that cannot be written, 1 for any other failure.
@@ -65,7 +65,7 @@ type serveConfig struct {
 	ip       string
 	ports    []int // five ports, or nil for free ones
 	connFile string
-	level    slog.Level
+	logger   *slog.Logger // at the level asked for, writing to stderr
 }
 
 // serve runs "gokernel serve" with args until ctx ends.
@@ -74,7 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.level}))
+	logger := cfg.logger
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "gokernel serve: %v\n", err)
 		return 2
@@ -136,21 +136,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // status; name prefixes its error messages. Both `gokernel kernel` and
 // `gokernel serve` run through it.
 func serveKernel(ctx context.Context, name string, conn *wire.ConnectionInfo, logger *slog.Logger, allowUnsigned bool, stderr io.Writer) int {
-	exe, err := os.Executable()
+	// kernel.New checks conn before any worker is started, so a kernel
+	// that cannot run does not start one only to kill it.
+	executor := new(lateWorker)
+	k, err := kernel.New(kernel.Config{Conn: conn, Executor: executor, Logger: logger, Version: versionString(), AllowUnsigned: allowUnsigned})
+	if errors.Is(err, kernel.ErrUnsignedRemote) { // only gokernel kernel: serve always makes a key
+		err = fmt.Errorf("%w: pass --allow-unsigned to allow it", err)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
+		return 2
+	}
+	exe, err := workerPath()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: cannot find my own executable to start the worker: %v\n", name, err)
 		return 1
 	}
-	sup, err := worker.New(ctx, worker.Config{Path: exe, Args: []string{"worker"}, Logger: logger.With("component", "worker")})
+	// The supervisor adds component=worker to the logger itself.
+	executor.Supervisor, err = worker.New(ctx, worker.Config{Path: exe, Args: []string{"worker"}, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
-	}
-	k, err := kernel.New(kernel.Config{Conn: conn, Executor: sup, Logger: logger, Version: versionString(), AllowUnsigned: allowUnsigned})
-	if err != nil {
-		sup.Close()
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return 2
 	}
 
 	sigint := make(chan os.Signal, 1)
@@ -182,6 +188,26 @@ func serveKernel(ctx context.Context, name string, conn *wire.ConnectionInfo, lo
 	return 0
 }
 
+// lateWorker is the kernel's executor, set to the worker supervisor once
+// kernel.New has accepted the configuration. The kernel calls it only from
+// Run, after that.
+type lateWorker struct{ *worker.Supervisor }
+
+// workerPath is the executable workers are started from. On Linux it is
+// /proc/self/exe, the very file this process runs even after it has been
+// replaced or removed at its path (as install.sh does), so a running
+// kernel keeps starting workers of its own version, which speak its pipe
+// protocol. Elsewhere it is the path this process was started from.
+func workerPath() (string, error) {
+	const self = "/proc/self/exe"
+	if runtime.GOOS == "linux" {
+		if _, err := os.Stat(self); err == nil {
+			return self, nil
+		}
+	}
+	return os.Executable()
+}
+
 // parseServeArgs parses the command line; when ok is false the caller
 // returns status.
 func parseServeArgs(args []string, stderr io.Writer) (cfg serveConfig, status int, ok bool) {
@@ -191,7 +217,7 @@ func parseServeArgs(args []string, stderr io.Writer) (cfg serveConfig, status in
 	portRange := fs.String("ports", "", "")
 	portBase := fs.Int("port-base", 0, "")
 	fs.StringVar(&cfg.connFile, "connection-file", "", "")
-	level := fs.String("log-level", envOr("GOKERNEL_LOG_LEVEL", "warn"), "")
+	newLogger := logLevelFlag(fs)
 	usageError := func(format string, a ...any) (serveConfig, int, bool) {
 		fmt.Fprintf(stderr, "gokernel serve: "+format+"\n%s\nRun 'gokernel serve --help' for details.\n", append(a, serveSynopsis)...)
 		return serveConfig{}, 2, false
@@ -230,9 +256,11 @@ func parseServeArgs(args []string, stderr io.Writer) (cfg serveConfig, status in
 	if set["connection-file"] && cfg.connFile == "" {
 		return usageError("--connection-file: empty path")
 	}
-	if err := cfg.level.UnmarshalText([]byte(*level)); err != nil {
-		return usageError("--log-level %q: want debug, info, warn or error", *level)
+	logger, err := newLogger(stderr)
+	if err != nil {
+		return usageError("%v", err)
 	}
+	cfg.logger = logger
 	return cfg, 0, true
 }
 

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,29 +43,33 @@ func TestServeUsageErrors(t *testing.T) {
 	tests := []struct {
 		name       string
 		args       []string
+		env        string // GOKERNEL_LOG_LEVEL
 		wantStatus int
 		wantErr    string // in stderr
 	}{
-		{"help", []string{"--help"}, 0, "usage: gokernel serve"},
-		{"unknown flag", []string{"--port", "9000"}, 2, "flag provided but not defined: -port"},
-		{"argument", []string{"extra"}, 2, `unexpected argument "extra"`},
-		{"bad ip", []string{"--ip", "raspberrypi.local"}, 2, `--ip "raspberrypi.local": not an IP address`},
-		{"ports not a range", []string{"--ports", "9000"}, 2, `--ports "9000": want FIRST-LAST`},
-		{"four ports", []string{"--ports", "9000-9003"}, 2, "want five ports (shell, iopub, stdin, control, hb), got 4"},
-		{"reversed ports", []string{"--ports", "9004-9000"}, 2, "want five ports"},
-		{"port zero", []string{"--ports", "0-4"}, 2, "ports must be 1 to 65535"},
-		{"ports beyond 65535", []string{"--ports", "65534-65538"}, 2, "ports must be 1 to 65535"},
-		{"port base too high", []string{"--port-base", "65532"}, 2, "--port-base 65532: want 1 to 65531"},
-		{"port base zero", []string{"--port-base", "0"}, 2, "--port-base 0"},
-		{"both port flags", []string{"--ports", "9000-9004", "--port-base", "9000"}, 2, "--ports and --port-base both set"},
-		{"bad log level", []string{"--log-level", "loud"}, 2, `--log-level "loud"`},
-		{"empty connection file", []string{"--connection-file", ""}, 2, "--connection-file: empty path"},
-		{"port in use", []string{"--port-base", strconv.Itoa(busyPort)}, 2, "cannot listen on 127.0.0.1 port " + strconv.Itoa(busyPort)},
-		{"connection file in a missing directory", []string{"--connection-file", filepath.Join(dir, "no", "k.json")}, 2, "cannot write the connection file"},
-		{"connection file is a directory", []string{"--connection-file", dir}, 2, "cannot write the connection file"},
+		{"help", []string{"--help"}, "", 0, "usage: gokernel serve"},
+		{"unknown flag", []string{"--port", "9000"}, "", 2, "flag provided but not defined: -port"},
+		{"argument", []string{"extra"}, "", 2, `unexpected argument "extra"`},
+		{"bad ip", []string{"--ip", "raspberrypi.local"}, "", 2, `--ip "raspberrypi.local": not an IP address`},
+		{"ports not a range", []string{"--ports", "9000"}, "", 2, `--ports "9000": want FIRST-LAST`},
+		{"four ports", []string{"--ports", "9000-9003"}, "", 2, "want five ports (shell, iopub, stdin, control, hb), got 4"},
+		{"reversed ports", []string{"--ports", "9004-9000"}, "", 2, "want five ports"},
+		{"port zero", []string{"--ports", "0-4"}, "", 2, "ports must be 1 to 65535"},
+		{"ports beyond 65535", []string{"--ports", "65534-65538"}, "", 2, "ports must be 1 to 65535"},
+		{"port base too high", []string{"--port-base", "65532"}, "", 2, "--port-base 65532: want 1 to 65531"},
+		{"port base zero", []string{"--port-base", "0"}, "", 2, "--port-base 0"},
+		{"both port flags", []string{"--ports", "9000-9004", "--port-base", "9000"}, "", 2, "--ports and --port-base both set"},
+		{"bad log level", []string{"--log-level", "loud"}, "", 2, `--log-level "loud": want debug`},
+		{"bad log level from the environment", nil, "verbose", 2, `GOKERNEL_LOG_LEVEL="verbose": want debug`},
+		{"flag overrides the environment", []string{"--log-level", "error", "--port-base", strconv.Itoa(busyPort)}, "verbose", 2, "cannot listen on 127.0.0.1 port " + strconv.Itoa(busyPort)},
+		{"empty connection file", []string{"--connection-file", ""}, "", 2, "--connection-file: empty path"},
+		{"port in use", []string{"--port-base", strconv.Itoa(busyPort)}, "", 2, "cannot listen on 127.0.0.1 port " + strconv.Itoa(busyPort)},
+		{"connection file in a missing directory", []string{"--connection-file", filepath.Join(dir, "no", "k.json")}, "", 2, "cannot write the connection file"},
+		{"connection file is a directory", []string{"--connection-file", dir}, "", 2, "cannot write the connection file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(logLevelEnv, tt.env)
 			var stdout, stderr bytes.Buffer
 			status := runServe(tt.args, &stdout, &stderr)
 			if status != tt.wantStatus {
@@ -322,4 +329,83 @@ func kernelInfo(t *testing.T, conn *wire.ConnectionInfo) map[string]any {
 		t.Fatal(err)
 	}
 	return content
+}
+
+// TestServeKernelChecksConfigFirst gives serveKernel a configuration the
+// kernel refuses and a context that has ended, on which worker.New fails:
+// the kernel's error, not the worker's, shows that no worker was started
+// for a kernel that could not run.
+func TestServeKernelChecksConfigFirst(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir()) // the kernel's history file
+	conn := &wire.ConnectionInfo{
+		Transport: "tcp", IP: "0.0.0.0",
+		ShellPort: 9000, IOPubPort: 9001, StdinPort: 9002, ControlPort: 9003, HBPort: 9004,
+		SignatureScheme: wire.SchemeHMACSHA256, KernelName: "gokernel",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var stderr bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&stderr, nil))
+	status := serveKernel(ctx, "gokernel kernel", conn, logger, false, &stderr)
+	if status != 2 || !strings.Contains(stderr.String(), "without a key") || !strings.Contains(stderr.String(), "--allow-unsigned") {
+		t.Errorf("status %d, stderr %q; want 2 and the refusal of an empty key, naming --allow-unsigned", status, stderr.String())
+	}
+}
+
+// TestServeLogsWorkerComponentOnce checks that the worker's log records
+// say component=worker once, not once per layer that adds it.
+func TestServeLogsWorkerComponentOnce(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", t.TempDir()) // the kernel's history file
+	stdout, stderr, stop := startServe(t, "--log-level", "debug", "--connection-file", filepath.Join(t.TempDir(), "k.json"))
+	stdout.waitFor(t, "kill ")
+	stderr.waitFor(t, "worker started")
+	stop()
+	for line := range strings.Lines(stderr.String()) {
+		if strings.Count(line, "component=worker") > 1 {
+			t.Errorf("component=worker twice in %q", line)
+		}
+	}
+}
+
+// TestWorkerPathAfterBinaryRemoved runs a copy of the test binary that
+// removes itself, as install.sh's rename does to a running kernel's binary,
+// and then starts a process from workerPath, as the kernel starts workers.
+func TestWorkerPathAfterBinaryRemoved(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc/self/exe is Linux's")
+	}
+	if os.Getenv("GOKERNEL_TEST_REMOVE_SELF") == "1" {
+		self, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(self); err != nil {
+			t.Fatal(err)
+		}
+		path, err := workerPath()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(path, "-test.run=^$").CombinedOutput(); err != nil {
+			t.Fatalf("starting %s after removing %s: %v\n%s", path, self, err, out)
+		}
+		return
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "gokernel.test")
+	if err := os.WriteFile(cp, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cp, "-test.run=^TestWorkerPathAfterBinaryRemoved$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GOKERNEL_TEST_REMOVE_SELF=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("the copy could not start a worker once its binary was removed: %v\n%s", err, out)
+	}
 }

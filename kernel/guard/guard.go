@@ -161,26 +161,24 @@ func (t *Transport) Dial(ctx context.Context, dialer transport.Dialer, addr stri
 	return nil, fmt.Errorf("guard: cannot dial %q: the guard transport only listens", addr)
 }
 
-// Addr implements [transport.Transport]: it normalizes "TYPE@host:port" the
-// way zmq4's tcp transport does ("*" or "" host: all interfaces; "*" or ""
-// port: any).
+// Addr implements [transport.Transport]: it normalizes the host:port of
+// "TYPE@host:port" with zmq4's own tcp transport ("*" or "" host: all
+// interfaces; "*" or "" port: any), so a guarded endpoint means what the
+// same tcp:// endpoint would.
 func (t *Transport) Addr(ep string) (string, error) {
 	typ, hostport, err := splitAddr(ep)
 	if err != nil {
 		return "", err
 	}
-	host, port, err := net.SplitHostPort(hostport)
+	addr, err := tcp.Addr(hostport)
 	if err != nil {
 		return "", fmt.Errorf("guard: address %q: %w", ep, err)
 	}
-	if port == "*" || port == "" {
-		port = "0"
-	}
-	if host == "*" || host == "" {
-		host = "0.0.0.0"
-	}
-	return string(typ) + "@" + net.JoinHostPort(host, port), nil
+	return string(typ) + "@" + addr, nil
 }
+
+// tcp is zmq4's plain TCP transport, used for its address normalization.
+var tcp = transport.New("tcp")
 
 func splitAddr(addr string) (zmq4.SocketType, string, error) {
 	typ, hostport, ok := strings.Cut(addr, "@")

@@ -287,7 +287,30 @@ func TestEndpoint(t *testing.T) {
 			t.Errorf("Endpoint(%s, %q) = %q, %v; want %q", tt.typ, tt.in, got, err, tt.want)
 		}
 	}
-	if got, err := g.Addr("REP@*:"); err != nil || got != "REP@0.0.0.0:0" {
-		t.Errorf("Addr = %q, %v", got, err)
+}
+
+func TestAddr(t *testing.T) {
+	g := newGuard(t, Config{})
+	tests := []struct {
+		in   string
+		want string // "" means an error
+	}{
+		{"REP@*:", "REP@0.0.0.0:0"},
+		{"ROUTER@:5555", "ROUTER@0.0.0.0:5555"},
+		{"ROUTER@*:*", "ROUTER@0.0.0.0:0"},
+		{"PUB@127.0.0.1:0", "PUB@127.0.0.1:0"},
+		{"PUB@[::1]:*", "PUB@[::1]:0"},
+		{"ROUTER@[::]:9000", "ROUTER@[::]:9000"},
+		{"ROUTER@127.0.0.1", ""},     // no port
+		{"127.0.0.1:5555", ""},       // no type
+		{"BOGUS@127.0.0.1:5555", ""}, // unknown type
+		{"ROUTER@[::1:5555", ""},     // unclosed bracket
+		{"ROUTER@a:b:c", ""},         // too many colons
+	}
+	for _, tt := range tests {
+		got, err := g.Addr(tt.in)
+		if tt.want == "" && err == nil || tt.want != "" && (err != nil || got != tt.want) {
+			t.Errorf("Addr(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
 	}
 }
