@@ -114,3 +114,22 @@ func TestRewriteStmt(t *testing.T) {
 		t.Error("rewrite of an identifier: no error")
 	}
 }
+
+// TestCellTypeSwitch checks that a type switch at the top level of a cell
+// runs in a function literal when it binds a variable, and only then.
+func TestCellTypeSwitch(t *testing.T) {
+	for src, want := range map[string]bool{
+		"switch v := x.(type) { case int: println(v) }": true,
+		"switch x.(type) { case int: println() }":       false,
+	} {
+		fset := token.NewFileSet()
+		stmts, _, err := lower.Config{Cell: true}.RewriteStmts(fset, parseStmts(t, fset, "var x any = 1\n"+src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := formatStmts(t, fset, stmts)
+		if wrapped := strings.Contains(got, "func() {"); wrapped != want {
+			t.Errorf("%s: wrapped in a function literal = %v, want %v; got\n%s", src, wrapped, want, got)
+		}
+	}
+}

@@ -138,8 +138,9 @@ func needsFunc(s ast.Stmt) bool {
 }
 
 // declares reports whether s declares a name outside function literals: a
-// := definition (also in a range clause, a type switch or a select case) or
-// a var, const or type declaration.
+// := definition (also in a range clause, or in a type switch or a select
+// case, whose definition is an *ast.AssignStmt) or a var, const or type
+// declaration.
 func declares(s ast.Stmt) bool {
 	found := false
 	ast.Inspect(s, func(n ast.Node) bool {
@@ -155,8 +156,6 @@ func declares(s ast.Stmt) bool {
 			found = n.Tok == token.DEFINE
 		case *ast.DeclStmt:
 			found = true
-		case *ast.TypeSwitchStmt:
-			_, found = n.Assign.(*ast.AssignStmt)
 		}
 		return !found
 	})

@@ -23,22 +23,57 @@ func (r *rewriter) rangeStmt(c *astutil.Cursor, n *ast.RangeStmt) {
 		r.rangeLoopVars(n)
 		return
 	}
-	switch u := t.Underlying().(type) {
-	case *types.Basic:
-		if u.Info()&types.IsInteger != 0 {
-			if f := r.rangeInt(n, t); f != nil {
-				r.forStmt(f, label)
-				c.Replace(f)
-			}
-			return
+	if isInteger(t) {
+		if f := r.rangeInt(n, t); f != nil {
+			r.forStmt(f, label)
+			c.Replace(f)
 		}
-	case *types.Signature:
-		if s := r.rangeFunc(n, u, label); s != nil {
+		return
+	}
+	if sig, ok := t.Underlying().(*types.Signature); ok {
+		if s := r.rangeFunc(n, sig, label); s != nil {
 			r.replace(c, s)
 		}
 		return
 	}
 	r.rangeLoopVars(n)
+}
+
+// isInteger reports whether t is an integer type, or a type parameter whose
+// type set holds integer types only (whose Underlying is its constraint, an
+// interface).
+func isInteger(t types.Type) bool {
+	if tp, ok := t.(*types.TypeParam); ok {
+		return integerTerms(tp.Constraint())
+	}
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsInteger != 0
+}
+
+// integerTerms reports whether every type in the type set of the constraint
+// t is an integer type. The type set of an interface is the intersection of
+// those of its embedded elements, so one element of integers suffices; that
+// of a union is the union of its terms'. (go/types breaks an invalid cycle
+// of embedded interfaces with an invalid type.)
+func integerTerms(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Info()&types.IsInteger != 0
+	case *types.Interface:
+		for i := range u.NumEmbeddeds() {
+			if integerTerms(u.EmbeddedType(i)) {
+				return true
+			}
+		}
+	case *types.Union:
+		for i := range u.Len() {
+			if !integerTerms(u.Term(i).Type()) {
+				return false
+			}
+		}
+		return u.Len() > 0
+	}
+	return false
 }
 
 // rangeInt lowers "for i := range n" to a three-clause loop over a counter of
@@ -72,6 +107,10 @@ func (r *rewriter) rangeInt(n *ast.RangeStmt, t types.Type) *ast.ForStmt {
 			return nil
 		}
 		zero = &ast.CallExpr{Fun: te, Args: []ast.Expr{zero}}
+		if _, ok := iterType.(*types.TypeParam); ok {
+			// yaegi fails on T(0) in a definition ("too many arguments").
+			zero = &ast.StarExpr{X: &ast.CallExpr{Fun: ident("new"), Args: []ast.Expr{te}}}
+		}
 	}
 
 	var counter *ast.Ident
@@ -83,7 +122,10 @@ func (r *rewriter) rangeInt(n *ast.RangeStmt, t types.Type) *ast.ForStmt {
 		counter = r.fresh("I")
 		prologue = assign([]ast.Expr{key}, counter)
 	default:
-		id := key.(*ast.Ident)
+		id, ok := key.(*ast.Ident)
+		if !ok {
+			return nil // a syntax error, such as for !x := range 3
+		}
 		if !modified(n.Body, id.Name) {
 			counter = id
 			break

@@ -14,14 +14,19 @@
 //   - type arguments that yaegi fails to infer are made explicit;
 //   - a type switch becomes comma-ok assertions and a switch without a tag;
 //   - a value of a program type passed to a compiled function as an
-//     interface is converted to that interface first, and errors.As with a
-//     target of a program type walks the chain in interpreted code;
-//   - a method expression of a program type, (*T).M, becomes a function
-//     literal;
+//     interface is converted to that interface first (to error, when fmt or
+//     log prints it), and errors.As with a target of a program type walks
+//     the chain in interpreted code;
+//   - a method expression of a program type, (*T).M or I.M, becomes a
+//     function literal;
 //   - the package-level variables of a file are put in initialisation order.
 //
-// Every rewrite works around a bug measured in yaegi v0.16.1; each leaves code
-// that yaegi already runs correctly unchanged.
+// Every rewrite works around a bug measured in yaegi v0.16.1 and yields code
+// that means the same in Go. It applies only where its bug can show, which
+// includes code that yaegi already runs correctly (a deferred call whose
+// arguments never change, say); that code stays correct, except for an
+// error printed by a format that is not a constant with a verb such as %d
+// (see printedErrors).
 package lower
 
 import (

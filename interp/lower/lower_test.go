@@ -61,6 +61,30 @@ var rewriteTests = []struct {
 `,
 	},
 	{
+		name: "rangeint-typeparam",
+		orig: `func f[T ~uint8](n T) { for i := range n { println(i) } }
+`,
+		want: `func f[T ~uint8](n T) {
+	for i, _gkN1 := *new(T), n; i < _gkN1; i++ {
+		println(i)
+	}
+}
+`,
+	},
+	{
+		name: "rangeint-bad-key",
+		orig: `func f() {
+	for !x := range 3 {
+	}
+}
+`,
+		want: `func f() {
+	for !x := range 3 {
+	}
+}
+`,
+	},
+	{
 		name: "rangefunc",
 		orig: `func f(seq func(func(int) bool)) { for v := range seq { if v > 1 { break }; println(v) } }
 `,
@@ -291,6 +315,37 @@ func f() int           { return min(1, 2) }
 	for _gk2 := range _gk1 {
 		_gk1[_gk2] = _gk3
 	}
+}
+`,
+	},
+	{
+		name: "methodexpr-iface",
+		orig: `type I interface{ M(int) int }
+var f = I.M
+`,
+		want: `type I interface{ M(int) int }
+
+var f = func(_gkP01 I, _gkP12 int) int { return _gkP01.M(_gkP12) }
+`,
+	},
+	{
+		name: "ifacearg-printf",
+		orig: `import ("encoding/json"; "fmt")
+type E struct{}
+func (E) Error() string { return "E" }
+func f() { fmt.Printf("%d %v\n", E{}, E{}); json.Marshal(E{}) }
+`,
+		want: `import (
+	"encoding/json"
+	"fmt"
+)
+
+type E struct{}
+
+func (E) Error() string { return "E" }
+func f() {
+	fmt.Printf("%d %v\n", E{}, func(_gkV1 error) error { return _gkV1 }(E{}))
+	json.Marshal(E{})
 }
 `,
 	},

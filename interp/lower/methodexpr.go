@@ -9,14 +9,24 @@ import (
 // methodExpr replaces a method expression of a program type, (*T).M or
 // T.M, by an equivalent function literal, func(r *T, a A…) R { return
 // r.M(a…) }: yaegi panics calling the method expression itself ("reflect:
-// Call with too many input arguments"). It returns the literal, or nil.
+// Call with too many input arguments"), or, for an interface type I.M,
+// takes the receiver for the first argument of M ("cannot use type main.A
+// as type int"). It returns the literal, or nil.
 func (r *rewriter) methodExpr(sel *ast.SelectorExpr) ast.Expr {
 	s, ok := r.info.Selections[sel]
-	if !ok || s.Kind() != types.MethodExpr || !r.isProgramType(s.Recv()) {
+	if !ok || s.Kind() != types.MethodExpr {
 		return nil
 	}
+	recv := s.Recv()
+	if p, ok := recv.(*types.Pointer); ok {
+		recv = p.Elem()
+	}
+	if !r.declared(recv) {
+		return nil
+	}
+	// The receiver is the first parameter of the method expression's type.
 	sig, ok := r.typeOf(sel).(*types.Signature)
-	if !ok || sig.Params().Len() == 0 {
+	if !ok {
 		return nil
 	}
 	var params []*ast.Field
