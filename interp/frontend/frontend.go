@@ -21,9 +21,9 @@
 //   - [Cell.SplitVarInits] turns `var y T = e` into `var y T` plus the
 //     statement `y = e`, and `var y = e` into the statement `y := e`, when e
 //     refers to a package-level variable: yaegi reports "variable definition
-//     loop" for those. A function declared in the same cell cannot then refer
-//     to a y without an explicit type, because declarations are compiled
-//     before statements run.
+//     loop" for those. A function of the cell that uses y then runs after
+//     that statement ([Cell.Steps]). The moved statements keep source order,
+//     not Go's initialisation order.
 //   - [Cell.LowerDefers] replaces each top-level defer (one outside any
 //     function literal) by a call that registers the deferred function and its
 //     already evaluated arguments with the session, which runs them when the
@@ -64,6 +64,9 @@ type Cell struct {
 	// Program is set when the cell starts with the package clause
 	// "package main": it is a whole program, whose main the session runs.
 	Program bool
+
+	// stepAfter marks statements after which a new step starts.
+	stepAfter map[ast.Stmt]bool
 }
 
 // Parse splits code into imports, declarations and statements, parsing them
@@ -194,9 +197,21 @@ func (c *Cell) renameMain() {
 			if n.Recv != nil {
 				keep[n.Name] = true
 			}
-		case *ast.KeyValueExpr:
-			if id, ok := n.Key.(*ast.Ident); ok {
-				keep[id] = true
+		case *ast.CompositeLit:
+			// Keys of a struct literal are field names; those of a map or
+			// slice literal are expressions. Without a written type (an
+			// element of an outer literal) it is most likely a struct.
+			switch n.Type.(type) {
+			case *ast.MapType, *ast.ArrayType:
+				// Keys are expressions: renamed.
+			default:
+				for _, e := range n.Elts {
+					if kv, ok := e.(*ast.KeyValueExpr); ok {
+						if id, ok := kv.Key.(*ast.Ident); ok {
+							keep[id] = true
+						}
+					}
+				}
 			}
 		case *ast.Ident:
 			if n.Name == "main" && !keep[n] {
@@ -254,7 +269,7 @@ func ImportPathName(spec *ast.ImportSpec) (path, name string) {
 	if i := strings.Index(name, ".v"); i > 0 && strings.HasPrefix(path, "gopkg.in/") {
 		name = name[:i]
 	}
-	if len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
+	if len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" && len(path) > len(name) {
 		if j := strings.LastIndex(path[:len(path)-len(name)-1], "/"); j >= 0 {
 			name = path[j+1 : len(path)-len(name)-1]
 		}
@@ -270,25 +285,7 @@ func ImportPathName(spec *ast.ImportSpec) (path, name string) {
 func (c *Cell) SplitVarInits(fset *token.FileSet, isVar func(name string) bool) {
 	local := c.declaredVars()
 	refersToVar := func(e ast.Expr) bool {
-		found := false
-		ast.Inspect(e, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.SelectorExpr:
-				ast.Inspect(n.X, func(m ast.Node) bool {
-					if id, ok := m.(*ast.Ident); ok && (local[id.Name] || isVar(id.Name)) {
-						found = true
-					}
-					return !found
-				})
-				return false
-			case *ast.Ident:
-				if local[n.Name] || isVar(n.Name) {
-					found = true
-				}
-			}
-			return !found
-		})
-		return found
+		return mentions(e, func(name string) bool { return local[name] || isVar(name) })
 	}
 
 	var moved []ast.Stmt
@@ -312,6 +309,9 @@ func (c *Cell) SplitVarInits(fset *token.FileSet, isVar func(name string) bool) 
 				lhs[i].(*ast.Ident).NamePos = n.NamePos
 			}
 			as := &ast.AssignStmt{Lhs: lhs, TokPos: vs.Names[0].End(), Tok: token.DEFINE, Rhs: vs.Values}
+			if !slices.ContainsFunc(vs.Names, func(n *ast.Ident) bool { return n.Name != "_" }) {
+				as.Tok = token.ASSIGN // var _ = x: nothing to define
+			}
 			if vs.Type != nil {
 				as.Tok = token.ASSIGN
 				vs.Values = nil
@@ -338,6 +338,48 @@ func (c *Cell) SplitVarInits(fset *token.FileSet, isVar func(name string) bool) 
 		}
 		return pa.Column - pb.Column
 	})
+}
+
+// SplitSelfDefines rewrites a top-level := whose right side uses a name it
+// defines, as in `n := n + 1`, into temporaries holding the right side and,
+// in a step of its own, a := of the names from them. At a cell's top level
+// yaegi makes the new variable before it evaluates the right side, which
+// then reads the new, zero n (so n became 1, not 4).
+func (c *Cell) SplitSelfDefines() {
+	var out []ast.Stmt
+	for _, st := range c.Stmts {
+		as, ok := st.(*ast.AssignStmt)
+		if !ok || as.Tok != token.DEFINE {
+			out = append(out, st)
+			continue
+		}
+		names := make(map[string]bool)
+		for _, e := range as.Lhs {
+			if id, ok := e.(*ast.Ident); ok && id.Name != "_" {
+				names[id.Name] = true
+			}
+		}
+		if !slices.ContainsFunc(as.Rhs, func(e ast.Expr) bool { return refersTo(e, names) }) {
+			out = append(out, st)
+			continue
+		}
+		temps := make([]ast.Expr, len(as.Lhs))
+		for i := range temps {
+			temps[i] = &ast.Ident{NamePos: as.TokPos, Name: fmt.Sprintf("_gkPrev%d_%d", as.TokPos, i)}
+		}
+		// yaegi compiles a step's top-level := definitions before running
+		// any of it, so the temporaries are evaluated in a step of their own.
+		keep := &ast.AssignStmt{Lhs: temps, TokPos: as.TokPos, Tok: token.DEFINE, Rhs: as.Rhs}
+		if c.stepAfter == nil {
+			c.stepAfter = make(map[ast.Stmt]bool)
+		}
+		c.stepAfter[keep] = true
+		out = append(out, keep, &ast.AssignStmt{Lhs: as.Lhs, TokPos: as.TokPos, Tok: token.DEFINE, Rhs: slices.Clone(temps)})
+		if len(c.Stmts) > 0 && st == c.Stmts[len(c.Stmts)-1] {
+			c.Last = nil
+		}
+	}
+	c.Stmts = out
 }
 
 // declaredVars returns the names of the package-level variables the cell

@@ -357,3 +357,33 @@ func TestPackageClauseAndMain(t *testing.T) {
 		}
 	}
 }
+
+func TestPackageKeepsWhatIsNotRedefined(t *testing.T) {
+	fset := token.NewFileSet()
+	var p Package
+	for _, code := range []string{
+		"x, err := f()",
+		"y, err := f()", // err only: x stays, as `var x, _ = f()`
+		"func g() int { return 1 }",
+	} {
+		cell, err := Parse(fset, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.AddDecls(cell.Decls)
+		p.AddStmts(cell.Stmts, func(string) ast.Expr { return nil })
+	}
+	var b strings.Builder
+	for _, d := range p.Files(nil)[0].Decls {
+		b.WriteString(Canonical(d) + "\n")
+	}
+	// Bodies are left out unless asked for.
+	want := "var x, _ = f()\nvar y, err = f()\nfunc g() int\n"
+	if b.String() != want {
+		t.Errorf("files:\n%s\nwant:\n%s", b.String(), want)
+	}
+	withBody := Canonical(p.Files(func(*ast.FuncDecl) bool { return true })[0].Decls[2])
+	if !strings.Contains(withBody, "return 1") {
+		t.Errorf("keepBody: %q", withBody)
+	}
+}

@@ -23,11 +23,13 @@ type Package struct {
 	decls   []pkgDecl
 }
 
-// A pkgDecl is one declaration and the keys it defines: names, and
-// "Recv.Method" for methods.
+// A pkgDecl is one declaration, the keys it defines (names, and
+// "Recv.Method" for methods) and, for a func, the identifiers its body
+// mentions.
 type pkgDecl struct {
-	keys []string
-	decl ast.Decl
+	keys     []string
+	decl     ast.Decl
+	mentions map[string]bool
 }
 
 // AddImports records import specs.
@@ -52,8 +54,12 @@ func (p *Package) AddDecls(decls []ast.Decl) {
 	}
 }
 
-// AddStmts records what top-level statements define.
-func (p *Package) AddStmts(stmts []ast.Stmt) {
+// AddStmts records what top-level statements define. typeOf gives the
+// type of a variable a := defines, as an expression, or nil; such a
+// variable is recorded as `var x T`. Without a type it is recorded as `var x
+// = <right side>`, unless the right side uses a name it defines (`n := n +
+// 1` would be a cycle to go/types): the earlier definition then stays.
+func (p *Package) AddStmts(stmts []ast.Stmt, typeOf func(name string) ast.Expr) {
 	for _, s := range stmts {
 		switch s := s.(type) {
 		case *ast.DeclStmt:
@@ -63,6 +69,9 @@ func (p *Package) AddStmts(stmts []ast.Stmt) {
 				continue
 			}
 			spec := &ast.ValueSpec{Values: s.Rhs}
+			names := make(map[string]bool)
+			var typed []*ast.ValueSpec // one per name
+			allTyped := true
 			for _, e := range s.Lhs {
 				id, ok := e.(*ast.Ident)
 				if !ok {
@@ -70,8 +79,21 @@ func (p *Package) AddStmts(stmts []ast.Stmt) {
 					break
 				}
 				spec.Names = append(spec.Names, id)
+				if id.Name == "_" {
+					continue
+				}
+				names[id.Name] = true
+				t := typeOf(id.Name)
+				allTyped = allTyped && t != nil
+				typed = append(typed, &ast.ValueSpec{Names: []*ast.Ident{id}, Type: t})
 			}
-			if spec != nil {
+			switch {
+			case spec == nil:
+			case allTyped && len(typed) > 0:
+				for _, t := range typed {
+					p.add(&ast.GenDecl{Tok: token.VAR, Specs: []ast.Spec{t}})
+				}
+			case !slices.ContainsFunc(s.Rhs, func(e ast.Expr) bool { return refersTo(e, names) }):
 				p.add(&ast.GenDecl{Tok: token.VAR, Specs: []ast.Spec{spec}})
 			}
 		}
@@ -80,8 +102,11 @@ func (p *Package) AddStmts(stmts []ast.Stmt) {
 
 // Files returns the package as files for go/types, leaving out the earlier
 // definitions of the names that decls define (so that a cell redefining a
-// name is not checked against its old definition).
-func (p *Package) Files(decls ...ast.Decl) []*ast.File {
+// name is not checked against its old definition). Only the signatures of
+// funcs are given, except for those keepBody accepts (it may be nil): a
+// step needs the types of earlier names, not their bodies, and checking
+// every earlier body for every step would grow with the notebook.
+func (p *Package) Files(keepBody func(*ast.FuncDecl) bool, decls ...ast.Decl) []*ast.File {
 	redefined := make(map[string]bool)
 	for _, d := range decls {
 		for _, one := range split(d) {
@@ -99,22 +124,79 @@ func (p *Package) Files(decls ...ast.Decl) []*ast.File {
 		f.Decls = append(f.Decls, &ast.GenDecl{Tok: token.IMPORT, Specs: specs})
 	}
 	for _, d := range p.decls {
-		if !slices.ContainsFunc(d.keys, func(k string) bool { return redefined[k] }) {
-			f.Decls = append(f.Decls, d.decl)
+		if slices.ContainsFunc(d.keys, func(k string) bool { return redefined[k] }) {
+			continue
 		}
+		decl := d.decl
+		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Body != nil && (keepBody == nil || !keepBody(fd)) {
+			sig := *fd
+			sig.Body = nil
+			decl = &sig
+		}
+		f.Decls = append(f.Decls, decl)
 	}
 	return []*ast.File{f}
 }
 
+// add records d, replacing what it redefines. An earlier `var x, err = f()`
+// of which d redefines only err keeps x: err becomes blank in it.
 func (p *Package) add(d ast.Decl) {
 	ks := keys(d)
 	if len(ks) == 0 {
 		return
 	}
-	p.decls = slices.DeleteFunc(p.decls, func(old pkgDecl) bool {
-		return slices.ContainsFunc(old.keys, func(k string) bool { return slices.Contains(ks, k) })
-	})
-	p.decls = append(p.decls, pkgDecl{keys: ks, decl: d})
+	kept := p.decls[:0]
+	for _, old := range p.decls {
+		if !slices.ContainsFunc(old.keys, func(k string) bool { return slices.Contains(ks, k) }) {
+			kept = append(kept, old)
+			continue
+		}
+		if rest := withoutNames(old, ks); rest != nil {
+			kept = append(kept, *rest)
+		}
+	}
+	p.decls = append(kept, newPkgDecl(ks, d))
+}
+
+func newPkgDecl(ks []string, d ast.Decl) pkgDecl {
+	pd := pkgDecl{keys: ks, decl: d}
+	if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+		pd.mentions = make(map[string]bool)
+		mentions(fd.Body, func(name string) bool {
+			pd.mentions[name] = true
+			return false
+		})
+	}
+	return pd
+}
+
+// withoutNames returns old, a one-spec var declaration defining several
+// names, with the names in ks made blank, or nil when nothing of it is left
+// or it is not such a declaration.
+func withoutNames(old pkgDecl, ks []string) *pkgDecl {
+	gd, ok := old.decl.(*ast.GenDecl)
+	if !ok || gd.Tok != token.VAR || len(gd.Specs) != 1 {
+		return nil
+	}
+	vs := gd.Specs[0].(*ast.ValueSpec)
+	var left []string
+	names := make([]*ast.Ident, len(vs.Names))
+	for i, n := range vs.Names {
+		names[i] = n
+		if slices.Contains(ks, n.Name) {
+			names[i] = &ast.Ident{NamePos: n.NamePos, Name: "_"}
+		} else if n.Name != "_" {
+			left = append(left, n.Name)
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	spec := *vs
+	spec.Names = names
+	decl := *gd
+	decl.Specs = []ast.Spec{&spec}
+	return &pkgDecl{keys: left, decl: &decl}
 }
 
 // split returns d with one spec per declaration, so that each can be
@@ -200,40 +282,56 @@ func RecvTypeName(e ast.Expr) string {
 	}
 }
 
-// Dependents returns the funcs of p whose bodies refer, directly or through
-// other funcs of p, to one of the names changed, in the order they were
-// declared, and the keys ("T.M") of the methods that do. When a cell
+// Dependents returns the funcs of p whose bodies mention, directly or
+// through other funcs of p, one of the names changed, in the order they
+// were declared, and the keys ("T.M") of the methods that do. When a cell
 // declares a func or a variable again, yaegi keeps the earlier one in code
 // already compiled against it: these are what must be compiled again.
 //
 // Any identifier of the name counts (a local variable or a field of the
 // same name too): compiling a func again is harmless.
 func (p *Package) Dependents(changed []string) (funcs []*ast.FuncDecl, methods []string) {
+	if len(changed) == 0 {
+		return nil, nil
+	}
 	reached := make(map[string]bool, len(changed))
+	queue := slices.Clone(changed)
 	for _, n := range changed {
 		reached[n] = true
 	}
-	dependent := make(map[*ast.FuncDecl]bool)
-	for grew := true; grew; {
-		grew = false
-		for _, d := range p.decls {
+	dependent := make(map[int]bool)
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		for i, d := range p.decls {
 			fd, ok := d.decl.(*ast.FuncDecl)
-			if ok && fd.Body != nil && fd.Recv == nil && !dependent[fd] && !reached[fd.Name.Name] && refersTo(fd.Body, reached) {
-				dependent[fd], reached[fd.Name.Name], grew = true, true, true
+			if !ok || fd.Recv != nil || dependent[i] || reached[fd.Name.Name] || !d.mentions[name] {
+				continue
 			}
+			dependent[i], reached[fd.Name.Name] = true, true
+			queue = append(queue, fd.Name.Name)
 		}
 	}
-	for _, d := range p.decls {
+	for i, d := range p.decls {
 		fd, ok := d.decl.(*ast.FuncDecl)
 		switch {
-		case !ok || fd.Body == nil:
-		case dependent[fd]:
+		case !ok:
+		case dependent[i]:
 			funcs = append(funcs, fd)
-		case fd.Recv != nil && refersTo(fd.Body, reached):
+		case fd.Recv != nil && mentionsAny(d.mentions, reached):
 			methods = append(methods, d.keys[0])
 		}
 	}
 	return funcs, methods
+}
+
+func mentionsAny(mentions, names map[string]bool) bool {
+	for n := range mentions {
+		if names[n] {
+			return true
+		}
+	}
+	return false
 }
 
 // Canonical returns node printed without its positions, so that two

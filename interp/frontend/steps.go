@@ -29,15 +29,40 @@ func (c *Cell) Steps(fset *token.FileSet) []Step {
 			defined[i][n] = true
 		}
 	}
-	after := make(map[int][]ast.Decl) // statement index → declarations; -1 is "first"
-	for _, d := range c.Decls {
-		at := -1
+	// at[j] is the statement declaration j comes right after; -1 is "first".
+	at := make([]int, len(c.Decls))
+	for j, d := range c.Decls {
+		at[j] = -1
 		for i, s := range c.Stmts {
 			if before(s.Pos(), d.Pos()) && refersTo(d, defined[i]) {
-				at = i
+				at[j] = i
 			}
 		}
-		after[at] = append(after[at], d)
+	}
+	// A declaration that uses one that moved moves with it:
+	// `n := 0; func bump() { n++ }; func twice() { bump() }`.
+	names := make([]map[string]bool, len(c.Decls))
+	for j, d := range c.Decls {
+		names[j] = make(map[string]bool)
+		for _, one := range split(d) {
+			for _, k := range keys(one) {
+				names[j][k] = true
+			}
+		}
+	}
+	for moved := true; moved; {
+		moved = false
+		for j, d := range c.Decls {
+			for k := range c.Decls {
+				if at[k] > at[j] && refersTo(d, names[k]) {
+					at[j], moved = at[k], true
+				}
+			}
+		}
+	}
+	after := make(map[int][]ast.Decl) // statement index → declarations
+	for j, d := range c.Decls {
+		after[at[j]] = append(after[at[j]], d)
 	}
 
 	var steps []Step
@@ -45,9 +70,16 @@ func (c *Cell) Steps(fset *token.FileSet) []Step {
 		steps = append(steps, Step{Decls: ds})
 	}
 	start := 0
-	for i := range c.Stmts {
+	for i, st := range c.Stmts {
+		if c.stepAfter[st] && i+1 > start {
+			steps = append(steps, Step{Stmts: c.Stmts[start : i+1]})
+			start = i + 1
+		}
 		if ds := after[i]; len(ds) > 0 {
-			steps = append(steps, Step{Stmts: c.Stmts[start : i+1]}, Step{Decls: ds})
+			if i+1 > start {
+				steps = append(steps, Step{Stmts: c.Stmts[start : i+1]})
+			}
+			steps = append(steps, Step{Decls: ds})
 			start = i + 1
 		}
 	}
@@ -62,10 +94,20 @@ func refersTo(n ast.Node, names map[string]bool) bool {
 	if len(names) == 0 {
 		return false
 	}
+	return mentions(n, func(name string) bool { return names[name] })
+}
+
+// mentions reports whether n has an identifier for which match is true,
+// other than the selected name of x.f (a field, method or package member).
+func mentions(n ast.Node, match func(string) bool) bool {
 	found := false
 	ast.Inspect(n, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && names[id.Name] {
-			found = true
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			found = mentions(n.X, match)
+			return false
+		case *ast.Ident:
+			found = match(n.Name)
 		}
 		return !found
 	})

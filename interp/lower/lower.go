@@ -66,6 +66,12 @@ type Config struct {
 	// it cannot compile there are rewritten (see cellStmts).
 	Cell bool
 
+	// Defined, if non-nil, is told, for each variable that the top-level
+	// := statements of a cell (Cell) define, its name and its type written
+	// as an expression the cell's file can use, or nil when the type has
+	// none. A notebook records the variable as declared with that type.
+	Defined func(name string, typ ast.Expr)
+
 	// TypeError, if non-nil, receives the errors of the type check the
 	// rewrite starts with (which it otherwise ignores: notebook code is
 	// often incomplete), so a caller needs no type check of its own.
@@ -211,10 +217,35 @@ func (c Config) rewrite(fset *token.FileSet, file *ast.File, root ast.Node) (boo
 		})
 	}
 	if b, ok := root.(*ast.BlockStmt); ok && c.Cell {
+		if c.Defined != nil {
+			r.reportDefined(b)
+		}
 		r.cellStmts(b)
 	}
 	r.apply(root)
 	return r.changed, r.errs.Err()
+}
+
+// reportDefined tells cfg.Defined the types of the variables the top-level
+// := statements of b define.
+func (r *rewriter) reportDefined(b *ast.BlockStmt) {
+	for _, st := range b.List {
+		as, ok := st.(*ast.AssignStmt)
+		if !ok || as.Tok != token.DEFINE {
+			continue
+		}
+		for _, e := range as.Lhs {
+			id, ok := e.(*ast.Ident)
+			if !ok || id.Name == "_" {
+				continue
+			}
+			var te ast.Expr
+			if obj := r.info.Defs[id]; obj != nil && obj.Type() != nil && obj.Type() != types.Typ[types.Invalid] {
+				te, _ = r.typeExpr(obj.Type())
+			}
+			r.cfg.Defined(id.Name, te)
+		}
+	}
 }
 
 // A rewriter holds the state of one call to Rewrite.

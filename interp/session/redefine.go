@@ -15,19 +15,22 @@ import (
 
 // Redefinition in a later cell.
 //
-// yaegi lets a cell declare a func again, but code compiled earlier keeps
-// calling the old body; it ignores a type declared again, and keeps the
-// first of two methods of the same name. A notebook user who edits a cell
-// and runs it again expects the new definition to hold. So:
+// yaegi lets a cell declare a func or a variable again, but code compiled
+// earlier keeps using the old one; it ignores a type declared again, and
+// keeps the first of two methods of the same name. A notebook user who
+// edits a cell and runs it again expects the new definition to hold. So:
 //
-//   - a func declared again is what every caller calls: the funcs of earlier
-//     cells that reach it are compiled again after it (see
-//     [frontend.Package.Dependents]); a method that reaches it cannot be, and
-//     a warning names it;
+//   - a func or variable declared again (also with := at a cell's top level)
+//     is what every func uses: the funcs of earlier cells that reach it are
+//     compiled again after it (see [frontend.Package.Dependents]), once a
+//     type check has shown they still compile (a new signature or type
+//     that breaks one is refused, naming it); a method that reaches it
+//     cannot be compiled again, and a warning names it;
 //   - a type or method declared again with the same source (the cell was run
 //     again) is skipped, so running a cell twice is harmless;
-//   - a type or method declared again with different source is an error
-//     that says why and what to do, instead of being silently ignored.
+//   - a type or method declared again with different source, or a name that
+//     changes kind (a func becoming a type or a variable), is an error that
+//     says why and what to do, instead of being silently ignored.
 
 // definition is what the session remembers of a type, func or method a
 // cell declared: its kind and its source printed without positions.
@@ -41,20 +44,40 @@ type definition struct {
 type redefinition struct {
 	kept []ast.Decl            // the declarations to evaluate
 	defs map[string]definition // what kept declares, remembered once evaluated
-	// changed names the funcs declared again with a new body; redeclared
-	// the funcs and variables declared again at all.
-	changed, redeclared []string
-	at                  token.Pos // the first changed func, where errors about it go
+	// changed names the funcs declared again with a new body and the
+	// variables declared again: code compiled earlier still uses the old
+	// ones. declared names everything the step declares.
+	changed  []string
+	declared map[string]bool
+	at       token.Pos // the first changed name, where errors about it go
 }
 
 // checkRedefinitions compares the declarations of a step with what earlier
 // cells declared. A type or method declared again unchanged is left out of
 // kept (running a cell again is harmless); one whose source changed is an
-// error. A func is kept even when unchanged: it may use a variable the cell
-// declares again, and its callers must then be compiled again.
+// error, and so is a name that changes kind (a func becoming a type). A
+// func is kept even when unchanged: yaegi compiles it anew, which is what
+// its callers need when it uses a variable the cell declares again.
 func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (redefinition, error) {
-	rd := redefinition{defs: make(map[string]definition)}
+	rd := redefinition{defs: make(map[string]definition), declared: make(map[string]bool)}
 	var errs scanner.ErrorList
+	changed := func(name *ast.Ident) {
+		rd.changed = append(rd.changed, name.Name)
+		if rd.at == token.NoPos {
+			rd.at = name.Pos()
+		}
+	}
+	// kindOK reports a name declared before as something else.
+	kindOK := func(name *ast.Ident, kind string) bool {
+		prev := s.index[name.Name]
+		if prev == nil || prev.kind == kind || prev.kind != "func" && prev.kind != "type" && kind != "func" && kind != "type" {
+			return true
+		}
+		errs.Add(fset.Position(name.Pos()), fmt.Sprintf(
+			"%s is a %s declared by an earlier cell, and the interpreter cannot make it a %s: "+
+				"use another name, or restart the kernel", name.Name, prev.kind, kind))
+		return false
+	}
 	for _, d := range decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
@@ -66,17 +89,15 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (red
 			def := definition{kind: "func", src: frontend.Canonical(d)}
 			if d.Recv != nil {
 				def.kind = "method"
+			} else if !kindOK(d.Name, "func") {
+				continue
 			}
 			prev, ok := s.defined[key]
 			switch {
 			case !ok || prev.kind != def.kind:
 			case def.kind == "func":
-				rd.redeclared = append(rd.redeclared, key)
 				if prev.src != def.src {
-					rd.changed = append(rd.changed, key)
-					if rd.at == token.NoPos {
-						rd.at = d.Name.Pos()
-					}
+					changed(d.Name)
 				}
 			case prev.src == def.src:
 				continue // the same method again
@@ -89,17 +110,24 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (red
 			}
 			rd.kept = append(rd.kept, d)
 			rd.defs[key] = def
+			rd.declared[key] = true
 		case *ast.GenDecl:
 			if d.Tok != token.TYPE {
-				if d.Tok == token.VAR {
-					// A variable declared again is a new variable to
-					// yaegi: the funcs using the old one must be
-					// compiled again.
-					for _, spec := range d.Specs {
-						for _, n := range spec.(*ast.ValueSpec).Names {
-							if s.isVar(n.Name) {
-								rd.redeclared = append(rd.redeclared, n.Name)
-							}
+				for _, spec := range d.Specs {
+					vs, ok := spec.(*ast.ValueSpec)
+					if !ok {
+						continue
+					}
+					for _, n := range vs.Names {
+						if n.Name == "_" || !kindOK(n, d.Tok.String()) {
+							continue
+						}
+						rd.declared[n.Name] = true
+						// A variable declared again is a new variable to
+						// yaegi: the funcs using the old one must be
+						// compiled again.
+						if d.Tok == token.VAR && s.isVar(n.Name) {
+							changed(n)
 						}
 					}
 				}
@@ -109,12 +137,16 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (red
 			var specs []ast.Spec
 			for _, spec := range d.Specs {
 				ts := spec.(*ast.TypeSpec)
+				if !kindOK(ts.Name, "type") {
+					continue
+				}
 				def := definition{kind: "type", src: frontend.Canonical(ts)}
 				prev, ok := s.defined[ts.Name.Name]
 				switch {
 				case !ok || prev.kind != "type":
 					specs = append(specs, ts)
 					rd.defs[ts.Name.Name] = def
+					rd.declared[ts.Name.Name] = true
 				case prev.src == def.src:
 					// Unchanged.
 				default:
@@ -146,24 +178,43 @@ func typeSummary(src string) string {
 	return strings.TrimSpace(def)
 }
 
-// checkDependents refuses a func declared again with a signature an
-// earlier caller cannot use, before anything is evaluated, as a program
-// with that caller would not compile: yaegi, compiling such a caller again,
-// would leave it broken. typeErrs are the errors of the type check of the
-// step against the earlier cells (package lower's).
-func (s *Session) checkDependents(fset *token.FileSet, rd redefinition, typeErrs []types.Error) error {
-	if len(rd.changed) == 0 || len(typeErrs) == 0 {
-		return nil
-	}
-	funcs, _ := s.pkg.Dependents(rd.changed)
-	for _, fd := range funcs {
+// dependents is what code of earlier cells uses names a step declares
+// again: the funcs to compile again after it, and the methods that keep the
+// old definitions.
+type dependents struct {
+	funcs   []*ast.FuncDecl
+	methods []string
+	names   []string // the names declared again
+}
+
+// dependentsOf finds the earlier funcs and methods that reach names, which
+// a step declares again; the funcs the step declares itself are compiled
+// anew anyway and left out.
+func (s *Session) dependentsOf(names []string, declared map[string]bool) dependents {
+	funcs, methods := s.pkg.Dependents(names)
+	funcs = slices.DeleteFunc(funcs, func(fd *ast.FuncDecl) bool { return declared[fd.Name.Name] })
+	methods = slices.DeleteFunc(methods, func(m string) bool { return declared[m] })
+	return dependents{funcs: funcs, methods: methods, names: names}
+}
+
+// has reports whether fd is one of the funcs to compile again; the type
+// check of the step keeps their bodies.
+func (d dependents) has(fd *ast.FuncDecl) bool { return slices.Contains(d.funcs, fd) }
+
+// checkDependents refuses a new definition (a func's signature, a
+// variable's type) that an earlier caller cannot use, before anything is
+// evaluated, as a program with that caller would not compile: yaegi,
+// compiling the caller again, would leave it broken. typeErrs are the errors
+// of the type check of the step with the earlier cells (package lower's).
+func checkDependents(fset *token.FileSet, rd redefinition, deps dependents, typeErrs []types.Error) error {
+	for _, fd := range deps.funcs {
 		for _, te := range typeErrs {
 			if !te.Soft && fd.Pos() <= te.Pos && te.Pos < fd.End() {
 				var list scanner.ErrorList
 				list.Add(fset.Position(rd.at), fmt.Sprintf(
 					"%s cannot be redefined this way: %s, declared by an earlier cell, uses it and would "+
 						"no longer compile (%s); redefine %s in this cell too, or restart the kernel",
-					strings.Join(rd.changed, ", "), fd.Name.Name, te.Msg, fd.Name.Name))
+					strings.Join(deps.names, ", "), fd.Name.Name, te.Msg, fd.Name.Name))
 				return list
 			}
 		}
@@ -171,44 +222,35 @@ func (s *Session) checkDependents(fset *token.FileSet, rd redefinition, typeErrs
 	return nil
 }
 
-// recompileDependents compiles again the funcs of earlier cells that reach
-// the funcs and variables the step declared again, so that they use the new
-// ones, and warns about the methods that reach a changed func or a variable
-// declared again, which yaegi cannot compile again. A dependent that no
-// longer compiles keeps its earlier definition, with a warning.
-func (s *Session) recompileDependents(ctx context.Context, rd redefinition) {
-	if len(rd.redeclared) == 0 {
-		return
-	}
-	funcs, _ := s.pkg.Dependents(rd.redeclared)
-	// An unchanged func does what it did: methods calling it are fine.
-	changed := slices.DeleteFunc(slices.Clone(rd.redeclared), func(n string) bool {
-		return s.defined[n].kind == "func" && !slices.Contains(rd.changed, n)
-	})
-	_, methods := s.pkg.Dependents(changed)
+// recompile compiles again the earlier funcs that use what a step declared
+// again, so that they use the new definitions, and warns about the methods
+// that do, which yaegi cannot compile again. A func that no longer compiles
+// keeps its earlier definition, with a warning.
+func (s *Session) recompile(ctx context.Context, deps dependents) {
 	warn := func(format string, args ...any) {
 		fmt.Fprintf(s.opts.Stderr, "warning: "+format+"\n", args...)
 	}
-	if len(funcs) > 0 {
-		decls := make([]ast.Decl, len(funcs))
-		for i, fd := range funcs {
+	names := strings.Join(deps.names, ", ")
+	if len(deps.funcs) > 0 {
+		decls := make([]ast.Decl, len(deps.funcs))
+		for i, fd := range deps.funcs {
 			decls[i] = fd
 		}
 		node := &ast.File{Name: ast.NewIdent("main"), Decls: decls}
 		if _, ierr := s.run(ctx, "", node); ierr != nil {
 			// Together they failed; one at a time, so that those that
 			// still compile are updated and the others named.
-			for _, fd := range funcs {
+			for _, fd := range deps.funcs {
 				node := &ast.File{Name: ast.NewIdent("main"), Decls: []ast.Decl{fd}}
 				if _, ierr := s.run(ctx, "", node); ierr != nil {
 					warn("%s, declared by an earlier cell, still uses the earlier %s: compiling it again failed: %s",
-						fd.Name.Name, strings.Join(rd.redeclared, ", "), ierr.Value)
+						fd.Name.Name, names, ierr.Value)
 				}
 			}
 		}
 	}
-	for _, m := range methods {
-		warn("method %s still calls the earlier %s: the interpreter cannot compile a method of an existing type again; restart the kernel to update it",
-			m, strings.Join(changed, ", "))
+	for _, m := range deps.methods {
+		warn("method %s still uses the earlier %s: the interpreter cannot compile a method of an existing type again; restart the kernel to update it",
+			m, names)
 	}
 }

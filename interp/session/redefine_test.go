@@ -64,6 +64,62 @@ func TestRedefinition(t *testing.T) {
 			},
 		},
 		{
+			name: "a variable defined again with := reaches the funcs using it",
+			steps: []step{
+				{code: "x := 1\nfunc g() int { return x }"},
+				{code: "x := 5"},
+				{code: "g()", result: "5"},
+			},
+		},
+		{
+			name: "a variable's new type that breaks a caller is refused",
+			steps: []step{
+				{code: "var v = 1\nfunc g() int { return v + 1 }"},
+				{code: `var v = "s"`, errName: ErrNameCompile,
+					errVal: "1:5: v cannot be redefined this way: g, declared by an earlier cell, uses it"},
+				{code: "g()", result: "2"},
+			},
+		},
+		{
+			name: "a name cannot change kind",
+			steps: []step{
+				{code: "func f() int { return 1 }"},
+				{code: "type f int", errName: ErrNameCompile,
+					errVal: "1:6: f is a func declared by an earlier cell, and the interpreter cannot make it a type"},
+				{code: "var f = func() int { return 7 }", errName: ErrNameCompile,
+					errVal: "1:5: f is a func declared by an earlier cell, and the interpreter cannot make it a var"},
+				{code: "f()", result: "1"},
+			},
+		},
+		{
+			name: "types of earlier variables survive redefinitions",
+			steps: []step{
+				{code: `import "strconv"`},
+				{code: `x, err := strconv.Atoi("3")`},
+				{code: `y, err := strconv.Atoi("4")`},
+				{code: "n := 3"},
+				{code: "n := n + 1"},
+				{code: "z := 2"},
+				{code: "z := nosuch()", errName: ErrNameCompile},
+				// range over int needs the types: yaegi crashes without the rewrite.
+				{code: "s := 0\nfor i := range x { s += i }\nfor i := range n { s += i }\nfor i := range z { s += i }\ns + y", result: "14"},
+			},
+		},
+		{
+			name: "a declaration moves after the one it uses",
+			steps: []step{
+				{code: "n := 0\nfunc bump() { n++ }\nfunc twice() { bump(); bump() }\ntwice()\nn", result: "2"},
+			},
+		},
+		{
+			name: "odd cells get clear answers",
+			steps: []step{
+				{code: `import "v1"`, errName: ErrNameCompile},
+				{code: "main := \"k\"\nm := map[string]int{main: 1}\nm[\"k\"]", result: "1"},
+				{code: "x := 1\nvar _ = x"},
+			},
+		},
+		{
 			name: "a changed type is an error that says why",
 			steps: []step{
 				{code: "type P struct{ X int }"},
@@ -87,7 +143,7 @@ func TestRedefinition(t *testing.T) {
 				{code: "func f() int { return 1 }\ntype P struct{}\nfunc (P) M() int { return f() }"},
 				{code: "func f() int { return 2 }"},
 			},
-			wantStderr: "warning: method P.M still calls the earlier f",
+			wantStderr: "warning: method P.M still uses the earlier f",
 		},
 	}
 	for _, tt := range tests {

@@ -45,6 +45,7 @@ import (
 	"os"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,6 +239,7 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 		return nil, s.compileError(code, err)
 	}
 	cell.SplitVarInits(fset, s.isVar)
+	cell.SplitSelfDefines()
 	hasDefers := cell.LowerDefers(rtPackage, "Defer")
 
 	main := ast.NewIdent("main")
@@ -267,10 +269,11 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 			if len(rd.kept) == 0 {
 				continue
 			}
+			deps := s.dependentsOf(rd.changed, rd.declared)
 			var typeErrs []types.Error
-			decls, err := s.lowerDecls(rd.kept, func(te types.Error) { typeErrs = append(typeErrs, te) })
+			decls, err := s.lowerDecls(rd.kept, deps.has, func(te types.Error) { typeErrs = append(typeErrs, te) })
 			if err == nil {
-				err = s.checkDependents(fset, rd, typeErrs)
+				err = checkDependents(fset, rd, deps, typeErrs)
 			}
 			if err != nil {
 				ierr = s.compileError(code, err)
@@ -283,20 +286,34 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 			}
 			s.pkg.AddDecls(decls)
 			maps.Copy(s.defined, rd.defs)
-			s.recompileDependents(ctx, rd)
+			s.recompile(ctx, deps)
 			continue
 		}
-		stmts, _, err := s.lowerConfig(nil).RewriteStmts(fset, step.Stmts)
+		cfg := s.lowerConfig(nil, nil)
+		defined := make(map[string]ast.Expr)
+		cfg.Defined = func(name string, typ ast.Expr) { defined[name] = typ }
+		stmts, _, err := cfg.RewriteStmts(fset, step.Stmts)
 		if err != nil {
 			ierr = s.compileError(code, err)
 			break
 		}
+		// A variable defined again with := is a new variable to yaegi.
+		var redefined []string
+		for _, st := range stmts {
+			redefined = append(redefined, slices.DeleteFunc(frontend.DefinedNames(st), func(n string) bool { return !s.isVar(n) })...)
+		}
 		s.indexStmts(stmts)
 		block := &ast.BlockStmt{Lbrace: step.Stmts[0].Pos(), List: stmts}
 		v, ierr = s.run(ctx, code, block)
-		s.pkg.AddStmts(stmts)
+		if ierr != nil && ierr.Name == ErrNameCompile {
+			break // nothing was defined
+		}
+		s.pkg.AddStmts(stmts, func(name string) ast.Expr { return defined[name] })
 		if ierr != nil {
 			break
+		}
+		if len(redefined) > 0 {
+			s.recompile(ctx, s.dependentsOf(redefined, nil))
 		}
 	}
 	if ierr == nil && cell.Program && cell.DeclaresMain() {
@@ -323,15 +340,15 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 
 // lowerConfig returns the configuration for package lower's rewrites of
 // a step that declares decls: the earlier cells are the package it is
-// checked with.
-func (s *Session) lowerConfig(decls []ast.Decl) lower.Config {
-	return lower.Config{Files: s.pkg.Files(decls...), Importer: s.importer, Cell: true}
+// checked with, with the bodies of the funcs keepBody accepts (nil: none).
+func (s *Session) lowerConfig(keepBody func(*ast.FuncDecl) bool, decls []ast.Decl) lower.Config {
+	return lower.Config{Files: s.pkg.Files(keepBody, decls...), Importer: s.importer, Cell: true}
 }
 
 // lowerDecls rewrites declarations with package lower, which type-checks
 // them with the earlier cells and reports the type errors to typeErr.
-func (s *Session) lowerDecls(decls []ast.Decl, typeErr func(types.Error)) ([]ast.Decl, error) {
-	cfg := s.lowerConfig(decls)
+func (s *Session) lowerDecls(decls []ast.Decl, keepBody func(*ast.FuncDecl) bool, typeErr func(types.Error)) ([]ast.Decl, error) {
+	cfg := s.lowerConfig(keepBody, decls)
 	cfg.TypeError = typeErr
 	decls, _, err := cfg.RewriteDecls(s.in.FileSet(), decls)
 	return decls, err
