@@ -2,7 +2,13 @@
 
 package worker
 
-import "os"
+import (
+	"os"
+	"os/exec"
+)
+
+// ownGroup does nothing where there are no process groups.
+func ownGroup(*exec.Cmd) {}
 
 // alive reports whether pid is a running process.
 func alive(pid int) bool {

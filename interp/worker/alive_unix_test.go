@@ -5,9 +5,13 @@ package worker
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 )
+
+// ownGroup makes c leave the worker's process group when it starts.
+func ownGroup(c *exec.Cmd) { c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
 
 // alive reports whether pid is a process that is not a zombie.
 func alive(pid int) bool {

@@ -92,6 +92,15 @@ func (e *testEvaluator) run(ctx context.Context, cmd, arg string) (interp.Execut
 		return interp.ExecuteResult{}, errors.New(arg)
 	case "display":
 		e.h.Display(interp.DisplayData{MIMEBundle: interp.MIMEBundle{Data: map[string]any{"text/plain": arg}}})
+	case "bigdisplay": // display data of n bytes
+		n, _ := strconv.Atoi(arg)
+		e.h.Display(interp.DisplayData{MIMEBundle: interp.MIMEBundle{Data: map[string]any{"text/plain": strings.Repeat("x", n)}}})
+	case "recovered": // a recovered panic's report, then logs
+		n, _ := strconv.Atoi(arg)
+		fmt.Fprint(e.h.Stderr, recoveredReport(n))
+	case "closeevents": // breaks the protocol: no event can be sent any more
+		os.NewFile(4, "events").Close()
+		<-ctx.Done()
 	case "set":
 		k, v, _ := strings.Cut(arg, " ")
 		e.vars[k] = v
@@ -169,6 +178,9 @@ func (e *testEvaluator) run(ctx context.Context, cmd, arg string) (interp.Execut
 	case "orphan": // a grandchild that keeps the worker's stdout open
 		c := exec.Command("sleep", "60")
 		c.Stdout = e.h.Stdout
+		if arg == "escaped" {
+			ownGroup(c)
+		}
 		if err := c.Start(); err != nil {
 			return interp.ExecuteResult{}, err
 		}
@@ -196,6 +208,27 @@ func recurse(n int) int {
 	pad[n%128] = byte(n)
 	//lint:ignore SA5007 the stack overflow is the point
 	return recurse(n+1) + int(pad[(n+1)%128])
+}
+
+// recoveredReport is what a cell may print to stderr after it recovered a
+// panic: the panic and its stack, looking like the runtime's crash report,
+// and then about n bytes of logs.
+func recoveredReport(n int) string {
+	var b strings.Builder
+	b.WriteString("panic: recovered\n\ngoroutine 1 [running]:\nmain.main()\n\t/tmp/cell.go:5 +0x1d\n\n")
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "log line %d\n", i)
+	}
+	return b.String()
+}
+
+// Comm panics for a message whose data has "panic", as a cell's callback
+// may.
+func (e *testEvaluator) Comm(m interp.CommMessage) error {
+	if v, ok := m.Data["panic"]; ok {
+		panic(v)
+	}
+	return nil
 }
 
 func (e *testEvaluator) Complete(code string, cursor int) interp.Completion {
@@ -266,6 +299,21 @@ func (r *recorder) snapshot() []entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]entry(nil), r.entries...)
+}
+
+// within returns what f returns, failing the test if that takes more than
+// 20 seconds: f is expected to return, not to hang.
+func within[T any](t testing.TB, what string, f func() T) T {
+	t.Helper()
+	ch := make(chan T, 1)
+	go func() { ch <- f() }()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: still waiting after 20s", what)
+		panic("unreachable")
+	}
 }
 
 // waitFor waits until cond holds, failing the test after a deadline.

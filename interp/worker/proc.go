@@ -35,6 +35,11 @@ const (
 	// waitDelay bounds how long, after the worker exited, its pipes may stay
 	// open (held by a grandchild) before the kernel closes them.
 	waitDelay = 2 * time.Second
+	// eventsGrace is how long the worker may live on once its event pipe
+	// has ended. A dying process closes its fds a moment before it exits;
+	// one still running after that closed the pipe itself, can send no
+	// result any more, and is killed.
+	eventsGrace = time.Second
 )
 
 // proc is one worker process and what serves it in the kernel process: an
@@ -60,9 +65,17 @@ type proc struct {
 	done    chan struct{}      // closed when everything is delivered
 	killed  atomic.Bool        // ended by the supervisor, not a crash
 
-	// Written before life ends (waitErr) or done closes (report,
-	// startupText); read after.
+	// gmu orders killing the process group with reaping the worker, after
+	// which its pid, the group's ID, may be reused. reaping is set just
+	// before the worker is reaped where awaitExit can tell of its exit, and
+	// just after elsewhere.
+	gmu     sync.Mutex
+	reaping bool // the group must be left alone
+
+	// Written before life ends (waitErr), before the event reader ends
+	// (failure) or before done closes (report, startupText); read after.
 	waitErr     error
+	failure     string // why the supervisor killed a worker that broke the protocol
 	report      string
 	startupText string // stderr written before ready with no cell attached
 }
@@ -159,16 +172,22 @@ func startProc(cfg *Config, log *slog.Logger) (*proc, error) {
 	return p, nil
 }
 
-// send writes one command to the worker.
+// send writes one command to the worker. A command too large to send fails
+// with an error wrapping ErrFrameTooLarge.
 func (p *proc) send(m *message) error {
 	frame, err := encodeFrame(m)
 	if err != nil {
 		return err
 	}
+	return p.write(m.Kind, frame)
+}
+
+// write writes one encoded command of kind k to the worker.
+func (p *proc) write(k kind, frame []byte) error {
 	p.wmu.Lock()
 	defer p.wmu.Unlock()
 	if _, err := p.cmdw.Write(frame); err != nil {
-		return fmt.Errorf("worker: send %s: %w", m.Kind, err)
+		return fmt.Errorf("worker: send %s: %w", k, err)
 	}
 	return nil
 }
@@ -217,12 +236,39 @@ func (p *proc) alive() bool { return p.life.Err() == nil }
 // kill ends the process and its process group. It does not wait.
 func (p *proc) kill() {
 	p.killed.Store(true)
-	if p.alive() {
+	p.signal()
+}
+
+// fail kills a worker that broke the protocol; why is the cause the user is
+// told. Only the event reader calls it.
+func (p *proc) fail(why string) {
+	p.log.Error("worker broke the protocol; killing it", "why", why)
+	p.failure = why
+	p.signal()
+}
+
+// signal kills the process and its group.
+func (p *proc) signal() {
+	p.gmu.Lock()
+	if !p.reaping {
 		killGroup(p.cmd.Process)
 	}
+	p.gmu.Unlock()
 	// Process.Kill is safe after Wait; the group kill above is not, as the
 	// pid may be reused.
 	p.cmd.Process.Kill()
+}
+
+// cause says why the worker ended, for the user, with the traceback of the
+// runtime's crash report if it crashed. Call it once done is closed.
+func (p *proc) cause() (string, []string) {
+	// A failure is the cause only if the kill is what ended the worker: one
+	// whose pipes closed as it exited on its own, but was slow to be reaped,
+	// died of what its report or exit status says.
+	if p.failure != "" && p.cmd.ProcessState != nil && p.cmd.ProcessState.ExitCode() == -1 {
+		return p.failure, nil
+	}
+	return crashSummary(p.report, p.waitErr)
 }
 
 // waitReady waits for the worker's ready event. If the worker ends first,
@@ -242,7 +288,7 @@ func (p *proc) waitReady(ctx context.Context) error {
 			return nil
 		default:
 		}
-		cause, _ := crashSummary(p.report, p.waitErr)
+		cause, _ := p.cause()
 		msg := fmt.Sprintf("worker: the Go session could not start (%s)", cause)
 		if said := strings.TrimSpace(p.startupText); said != "" {
 			msg += ": " + said
@@ -256,8 +302,22 @@ func (p *proc) waitReady(ctx context.Context) error {
 // wait reaps the process, then closes the event pipe once the readers are
 // done with it, or after waitDelay if a grandchild keeps the pipes open,
 // and then stops the stream readers too.
+//
+// What a cell started dies with the worker, even when the worker exits on
+// its own: its process group is killed once it has exited and before it is
+// reaped, while its pid cannot be reused yet. Where the system cannot tell
+// of the exit without reaping, the group is left alone then.
 func (p *proc) wait(events *os.File, streams ...streamReader) {
+	if awaitExit(p.cmd.Process.Pid) {
+		p.gmu.Lock()
+		killGroup(p.cmd.Process)
+		p.reaping = true
+		p.gmu.Unlock()
+	}
 	p.waitErr = p.cmd.Wait()
+	p.gmu.Lock()
+	p.reaping = true
+	p.gmu.Unlock()
 	p.endLife()
 	p.log.Debug("worker exited", "status", exitDescription(p.waitErr))
 	t := time.NewTimer(waitDelay)
@@ -276,16 +336,19 @@ func (p *proc) wait(events *os.File, streams ...streamReader) {
 
 // readEvents decodes events from r. Replies and logs are handled here; events
 // ordered with the output go to the pump. A broken frame means the protocol
-// is out of step: the worker is killed.
+// is out of step, and a worker that lives on without its event pipe cannot
+// send a result: either way the worker is killed.
 func (p *proc) readEvents(r *os.File, events chan<- *message) {
 	defer close(events)
 	br := bufio.NewReader(r)
 	for {
 		m, err := readMessage(br)
 		if err != nil {
-			if !isEOF(err) {
-				p.log.Error("bad event from worker; killing it", "err", err)
-				p.kill()
+			switch {
+			case !isEOF(err):
+				p.fail(fmt.Sprintf("it sent a broken event: %v", err))
+			case !errors.Is(err, os.ErrClosed): // closed by wait: it has exited
+				p.eventsEnded()
 			}
 			return
 		}
@@ -305,6 +368,18 @@ func (p *proc) readEvents(r *os.File, events chan<- *message) {
 		default:
 			p.log.Warn("unexpected event from worker", "kind", m.Kind)
 		}
+	}
+}
+
+// eventsEnded kills the worker if it is still running eventsGrace after its
+// event pipe ended.
+func (p *proc) eventsEnded() {
+	t := time.NewTimer(eventsGrace)
+	defer t.Stop()
+	select {
+	case <-p.life.Done():
+	case <-t.C:
+		p.fail("it closed its event pipe (fd 4), so it could not send results")
 	}
 }
 

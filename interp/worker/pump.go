@@ -12,8 +12,9 @@ import (
 
 // maxBacklog bounds the text a stream may buffer while it waits for an
 // event (its text after a marker is held until the marker's event has been
-// handled). Beyond it the pump stops reading that stream, the pipe fills and
-// the worker's writes block.
+// handled), or, on stderr, while it may be a crash report. Beyond it the
+// pump stops reading that stream, the pipe fills and the worker's writes
+// block.
 const maxBacklog = 1 << 20
 
 // pump delivers the worker's output and its ordered events (results,
@@ -33,7 +34,7 @@ func (p *proc) pump(events <-chan *message, outc, errc <-chan chunk, hurry [2]ch
 	for !s.eof[stdout] || !s.eof[stderr] || events != nil {
 		in := [2]<-chan chunk{outc, errc}
 		for i := range in {
-			if s.eof[i] || len(s.buf[i].data) >= maxBacklog {
+			if s.eof[i] || s.backlog(i) >= maxBacklog {
 				in[i] = nil
 			}
 		}
@@ -60,13 +61,16 @@ func (p *proc) pump(events <-chan *message, outc, errc <-chan chunk, hurry [2]ch
 			s.flush()
 		case <-s.hold.C:
 			switch {
-			case !p.alive():
-			case isRuntimeReport(s.held):
+			case !p.alive(): // stderr is read to its end, held or not
+			case isRuntimeReport(s.held) && s.backlog(stderr) < maxBacklog:
 				// The runtime is still writing (a report on a huge stack
 				// takes seconds); the process exits when it is done.
 				s.hold.Reset(reportHold)
 			default:
-				s.release() // user text that looked like a crash report
+				// User text that looked like a crash report, or so much
+				// of it that the worker's writes block: a runtime blocked
+				// so could never finish its report and exit.
+				s.release()
 			}
 		}
 		s.drainQueue()
@@ -101,7 +105,6 @@ type pumpState struct {
 	startup   []byte // stderr text from before ready, with no cell attached
 
 	held      []byte // a possible crash report held back from stderr
-	heldExtra int    // bytes of it dropped beyond maxReport
 	hold      *time.Timer
 	lineStart bool // the next stderr byte starts a line
 }
@@ -176,9 +179,19 @@ func (s *pumpState) stderrText(b []byte) {
 		s.held = []byte{}
 		s.hold.Reset(reportHold)
 	}
-	n := min(len(b), maxReport-len(s.held))
-	s.held = append(s.held, b[:n]...)
-	s.heldExtra += len(b) - n
+	// All of it: if the worker lives, it is the user's output.
+	s.held = append(s.held, b...)
+}
+
+// backlog returns how much text of stream i waits in the pump. Held stderr
+// counts while the worker lives; once it has exited, stderr must be read to
+// its end.
+func (s *pumpState) backlog(i int) int {
+	n := len(s.buf[i].data)
+	if i == stderr && s.p.alive() {
+		n += len(s.held)
+	}
+	return n
 }
 
 // release turns held text back into ordinary stderr output.
@@ -188,7 +201,10 @@ func (s *pumpState) release() {
 	}
 	s.hold.Stop()
 	s.buf[stderr].data = append(s.buf[stderr].data, s.held...)
-	s.held, s.heldExtra = nil, 0
+	s.held = nil
+	if !s.armed {
+		s.arm()
+	}
 }
 
 // flush delivers the buffered text that precedes the first marker whose
@@ -302,7 +318,14 @@ func (s *pumpState) event(m *message) {
 		if reply == nil {
 			return
 		}
-		if err := s.p.send(reply); err != nil {
+		err := s.p.send(reply)
+		if errors.Is(err, ErrFrameTooLarge) {
+			// The worker waits for a reply: tell it why there is no line.
+			reply = &message{Kind: cmdInput, ID: m.ID, Err: fmt.Sprintf(
+				"the input is %d bytes, over the %d MiB the Go session takes in one message", len(reply.Text), maxFrame>>20)}
+			err = s.p.send(reply)
+		}
+		if err != nil {
 			s.p.log.Debug("input reply not sent", "err", err)
 		}
 	}
@@ -345,9 +368,10 @@ func (s *pumpState) finish() {
 	if s.p.killed.Load() {
 		s.release()
 	} else if s.held != nil {
-		s.p.report = string(s.held)
-		if s.heldExtra > 0 {
-			s.p.report += fmt.Sprintf("\n... (%d more bytes)\n", s.heldExtra)
+		n := min(len(s.held), maxReport)
+		s.p.report = string(s.held[:n])
+		if extra := len(s.held) - n; extra > 0 {
+			s.p.report += fmt.Sprintf("\n... (%d more bytes)\n", extra)
 		}
 	}
 	s.flush()
@@ -355,7 +379,7 @@ func (s *pumpState) finish() {
 	if s.p.killed.Load() || s.cell != 0 || s.out == nil {
 		return
 	}
-	cause, tb := crashSummary(s.p.report, s.p.waitErr)
+	cause, tb := s.p.cause()
 	msg := fmt.Sprintf("\nThe Go session stopped between cells (%s).\n", cause)
 	for _, l := range tb {
 		msg += l + "\n"

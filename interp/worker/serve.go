@@ -87,12 +87,14 @@ func Main(newEvaluator func(Host) (Evaluator, error)) int {
 			fmt.Fprintf(os.Stderr, "gokernel worker: fd %d is not the kernel's %s pipe: the worker is started by the kernel, not by hand\n", 3+i, f.Name())
 			return 2
 		}
+		closeOnExec(3 + i)
 	}
 	s := &server{
 		cmds:   bufio.NewReader(cmds),
 		events: events,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
+		cells:  make(map[uint64]context.CancelCauseFunc),
 	}
 	return s.serve(newEvaluator)
 }
@@ -110,12 +112,20 @@ type server struct {
 	prefix []byte
 	seq    uint64
 
-	mu         sync.Mutex // guards the running cell's state
-	cell       uint64
-	cellCtx    context.Context
-	cellDone   chan struct{} // closed when the running cell has returned
-	cancel     context.CancelCauseFunc
+	mu         sync.Mutex                         // guards the cells' state
+	cells      map[uint64]context.CancelCauseFunc // read and not yet returned, by ID
+	cellCtx    context.Context                    // the running cell's
+	cellDone   chan struct{}                      // closed when the running cell has returned
 	allowStdin bool
+}
+
+// queuedCell is an execute command with the context the cell will run
+// under. The context is made when the command is read, not when the cell
+// starts, so that an interrupt that arrives in between is not lost.
+type queuedCell struct {
+	m      *message
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
 
 // errInterrupted is the cause of a cell context cancelled by an interrupt.
@@ -154,12 +164,12 @@ func (s *server) serve(newEvaluator func(Host) (Evaluator, error)) int {
 	// Cells run on their own goroutine, so that commands (an interrupt above
 	// all) are read while one runs. It ends when execs is closed and the
 	// last cell has returned.
-	execs := make(chan *message, 16)
+	execs := make(chan queuedCell, 16)
 	evalDone := make(chan struct{})
 	go func() {
 		defer close(evalDone)
-		for m := range execs {
-			s.execute(ev, m)
+		for c := range execs {
+			s.execute(ev, c)
 		}
 	}()
 
@@ -176,8 +186,9 @@ func (s *server) serve(newEvaluator func(Host) (Evaluator, error)) int {
 }
 
 // readCommands handles commands until the kernel closes fd 3 or asks to shut
-// down. Then it cancels the running cell and returns the exit code.
-func (s *server) readCommands(ev Evaluator, execs chan<- *message) int {
+// down. Then it cancels the running and queued cells and returns the exit
+// code.
+func (s *server) readCommands(ev Evaluator, execs chan<- queuedCell) int {
 	defer s.interrupt(0)
 	for {
 		m, err := readMessage(s.cmds)
@@ -191,7 +202,11 @@ func (s *server) readCommands(ev Evaluator, execs chan<- *message) int {
 		}
 		switch m.Kind {
 		case cmdExecute:
-			execs <- m
+			ctx, cancel := context.WithCancelCause(context.Background())
+			s.mu.Lock()
+			s.cells[m.ID] = cancel
+			s.mu.Unlock()
+			execs <- queuedCell{m: m, ctx: ctx, cancel: cancel}
 		case cmdInterrupt:
 			s.interrupt(m.ID)
 		case cmdComplete:
@@ -210,27 +225,37 @@ func (s *server) readCommands(ev Evaluator, execs chan<- *message) int {
 	}
 }
 
-// interrupt cancels the cell with the given ID, or any cell if id is 0.
+// interrupt cancels the cell with the given ID, running or queued, or every
+// cell if id is 0.
 func (s *server) interrupt(id uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cancel != nil && (id == 0 || id == s.cell) {
-		s.cancel(errInterrupted)
+	for cell, cancel := range s.cells {
+		if id == 0 || id == cell {
+			cancel(errInterrupted)
+		}
 	}
 }
 
-func (s *server) execute(ev Evaluator, m *message) {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	defer cancel(nil)
+func (s *server) execute(ev Evaluator, c queuedCell) {
+	m, ctx := c.m, c.ctx
+	defer c.cancel(nil)
 	done := make(chan struct{})
 	s.mu.Lock()
-	s.cell, s.cellCtx, s.cellDone, s.cancel, s.allowStdin = m.ID, ctx, done, cancel, m.Execute.AllowStdin
+	s.cellCtx, s.cellDone, s.allowStdin = ctx, done, m.Execute.AllowStdin
 	s.mu.Unlock()
 
-	res := safeExecute(ctx, ev, *m.Execute)
+	var res interp.ExecuteResult
+	if ctx.Err() != nil {
+		// Interrupted before it started: none of it may run.
+		res = errorResult(interp.ErrNameInterrupted, "the cell was interrupted before it started", nil)
+	} else {
+		res = safeExecute(ctx, ev, *m.Execute)
+	}
 
 	s.mu.Lock()
-	s.cell, s.cellCtx, s.cellDone, s.cancel, s.allowStdin = 0, nil, nil, nil, false
+	delete(s.cells, m.ID)
+	s.cellCtx, s.cellDone, s.allowStdin = nil, nil, false
 	s.mu.Unlock()
 	close(done)
 	if ctx.Err() != nil && res.Error != nil {
@@ -238,7 +263,7 @@ func (s *server) execute(ev Evaluator, m *message) {
 	}
 	err := s.emit(&message{Kind: evResult, ID: m.ID, Result: &res}, true)
 	if errors.Is(err, ErrFrameTooLarge) {
-		res = errorResult("ResultTooLarge", err.Error(), nil)
+		res = errorResult("ResultTooLarge", fmt.Sprintf("the cell's result cannot be shown: %v", err), nil)
 		err = s.emit(&message{Kind: evResult, ID: m.ID, Result: &res}, true)
 	}
 	if err != nil {
@@ -292,7 +317,16 @@ type Commer interface {
 func (s *server) deliverComm(ev Evaluator, m *message) {
 	reply := &message{Kind: evCommDone, ID: m.ID}
 	func() {
-		defer s.recoverLog("comm")
+		// The callback is the user's code: they see its panic on stderr, as
+		// they would a goroutine's, and the kernel gets an error.
+		defer func() {
+			if v := recover(); v != nil {
+				stack := debug.Stack()
+				s.log.Error("comm callback panicked", "panic", v, "stack", string(stack))
+				fmt.Fprintf(s.stderr, "comm: a %s callback panicked: %v\n\n%s\n", m.Comm.Type, v, stack)
+				reply.Err = fmt.Sprintf("the %s callback panicked: %v", m.Comm.Type, v)
+			}
+		}()
 		c, ok := ev.(Commer)
 		if !ok {
 			reply.NoTarget, reply.Err = true, "the session takes no comms"
@@ -311,6 +345,7 @@ func (s *server) deliverComm(ev Evaluator, m *message) {
 func (s *server) comm(m interp.CommMessage) {
 	if err := s.emit(&message{Kind: evComm, Comm: &m}, true); err != nil {
 		s.log.Error("comm not sent", "err", err)
+		fmt.Fprintf(s.stderr, "comm: %v\n", err)
 	}
 }
 
@@ -329,9 +364,21 @@ func (s *server) display(d interp.DisplayData) {
 
 // emit sends an event. If synced, it first writes a sync marker to fds 1
 // and 2, so the kernel handles the event after the output written before.
+// An event too large to send gets no marker: the kernel would hold the
+// output after it until the next event.
 func (s *server) emit(m *message, synced bool) error {
 	s.emu.Lock()
 	defer s.emu.Unlock()
+	if synced {
+		m.Sync = s.seq + 1
+	}
+	frame, err := encodeFrame(m)
+	if errors.Is(err, ErrFrameTooLarge) {
+		return fmt.Errorf("%w; the kernel takes at most %d MiB in one message", err, maxFrame>>20)
+	}
+	if err != nil {
+		return err
+	}
 	if synced {
 		s.seq++
 		mk := marker(s.prefix, s.seq)
@@ -339,11 +386,6 @@ func (s *server) emit(m *message, synced bool) error {
 		// EOF on that pipe, which passes every marker.
 		s.stdout.Write(mk)
 		s.stderr.Write(mk)
-		m.Sync = s.seq
-	}
-	frame, err := encodeFrame(m)
-	if err != nil {
-		return err
 	}
 	if _, err := s.events.Write(frame); err != nil {
 		return fmt.Errorf("worker: send %s: %w", m.Kind, err)

@@ -16,7 +16,9 @@ import (
 // An interrupt ends the wait: Read and Prompt then return an error, but only
 // once the interrupted cell has returned, so no statement after the read
 // runs. An empty reply is the end of input for Read (the front end has no
-// other way to send it), and an empty line for Prompt.
+// other way to send it), and an empty line for Prompt. When the kernel has
+// no line to send (the front end failed, or the input is too large for the
+// pipe protocol), Read and Prompt say why on stderr and in their error.
 type Stdin struct {
 	s       *server
 	mu      sync.Mutex // one request at a time; guards buf
@@ -90,6 +92,8 @@ func (r *Stdin) ask(prompt string, password bool) (string, error) {
 				fmt.Fprintf(r.s.stderr, "stdin: %s\n", m.Err)
 				return "", io.EOF
 			case m.Err != "":
+				// Said on stderr too: fmt.Scan's error is often ignored.
+				fmt.Fprintf(r.s.stderr, "stdin: %s\n", m.Err)
 				return "", fmt.Errorf("stdin: %s", m.Err)
 			}
 			return m.Text, nil

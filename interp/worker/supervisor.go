@@ -110,10 +110,22 @@ func New(ctx context.Context, cfg Config) (*Supervisor, error) {
 // interrupted; if it does not stop within Config.InterruptGrace, the worker
 // is killed and replaced. If the worker dies, Execute returns an error named
 // [interp.ErrNameSessionLost] that says why, and a fresh worker takes over.
+// A cell too large for the pipe protocol fails without reaching the worker.
 func (s *Supervisor) Execute(ctx context.Context, req interp.ExecuteRequest, out interp.Output) interp.ExecuteResult {
 	s.run.Lock()
 	defer s.run.Unlock()
 	defer s.ensureSpare()
+	// Encoded first: a cell that cannot be sent is the cell's error, not
+	// the session's, and nothing needs undoing.
+	id := s.ids.Add(1)
+	frame, err := encodeFrame(&message{Kind: cmdExecute, ID: id, Execute: &req})
+	switch {
+	case errors.Is(err, ErrFrameTooLarge):
+		msg := fmt.Sprintf("the cell cannot be sent to the Go session, which takes at most %d MiB in one message: %v", maxFrame>>20, err)
+		return errorResult("CellTooLarge", msg, nil)
+	case err != nil:
+		return errorResult("InternalError", err.Error(), nil)
+	}
 	p, note, err := s.current(ctx)
 	switch {
 	case err != nil && ctx.Err() != nil && !errors.Is(err, ErrClosed):
@@ -121,13 +133,12 @@ func (s *Supervisor) Execute(ctx context.Context, req interp.ExecuteRequest, out
 	case err != nil:
 		return errorResult(interp.ErrNameSessionLost, err.Error(), nil)
 	}
-	id := s.ids.Add(1)
 	if !p.attach(attachment{out: out, ctx: ctx, cell: id, note: note}) {
 		return s.lost(p, nil)
 	}
 	replies := p.call(id)
 	defer p.forget(id)
-	if err := p.send(&message{Kind: cmdExecute, ID: id, Execute: &req}); err != nil {
+	if err := p.write(cmdExecute, frame); err != nil {
 		s.log.Debug("execute not sent", "err", err)
 		return s.lost(p, replies)
 	}
@@ -182,7 +193,8 @@ func (s *Supervisor) Inspect(ctx context.Context, code string, cursor, detail in
 	return *m.Inspection, nil
 }
 
-// Comm delivers a front end's comm message to the session.
+// Comm delivers a front end's comm message to the session. A callback that
+// panics makes it fail; the panic is also written to the cell's stderr.
 func (s *Supervisor) Comm(ctx context.Context, c interp.CommMessage) error {
 	m, err := s.ask(ctx, &message{Kind: cmdComm, Comm: &c}, evCommDone)
 	if err != nil {
@@ -288,7 +300,7 @@ func (s *Supervisor) current(ctx context.Context) (p *proc, note string, err err
 		return p, "", nil
 	}
 	<-p.done // its report is complete once it is drained
-	cause, _ := crashSummary(p.report, p.waitErr)
+	cause, _ := p.cause()
 	if p, err = s.replace(p); err != nil {
 		return nil, "", err
 	}
@@ -353,7 +365,7 @@ func (s *Supervisor) lost(p *proc, replies <-chan *message) interp.ExecuteResult
 		return *m.Result
 	default:
 	}
-	cause, tb := crashSummary(p.report, p.waitErr)
+	cause, tb := p.cause()
 	s.log.Info("worker died during a cell", "cause", cause)
 	msg := fmt.Sprintf("the Go session died (%s); it was restarted, and variables from earlier cells are gone", cause)
 	if _, err := s.replace(p); err != nil {

@@ -507,3 +507,166 @@ func BenchmarkCrashRecovery(b *testing.B) {
 		}
 	}
 }
+
+// An interrupt that reaches the worker before the cell has started stops
+// the cell as it starts: the session is kept, not killed after the grace.
+func TestInterruptBeforeStart(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.InterruptGrace = time.Second
+	s := newTestSupervisor(t, cfg)
+	run(t, s, "set x kept")
+	pid := workerPid(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := range 20 { // the interrupt races with the cell's start
+		res := s.Execute(ctx, interp.ExecuteRequest{Code: "sleep 1m"}, &recorder{})
+		if res.Error == nil || res.Error.Name != interp.ErrNameInterrupted || strings.Contains(res.Error.Value, "restarted") {
+			t.Fatalf("run %d: %q, want an interrupt that keeps the session", i, value(res))
+		}
+	}
+	if res, _ := run(t, s, "get x"); value(res) != "kept" {
+		t.Errorf("get x = %q, want the session kept", value(res))
+	}
+	if workerPid(t, s) != pid {
+		t.Error("the worker was replaced")
+	}
+}
+
+// A cell too large to send is that cell's error; the session goes on.
+func TestCellTooLarge(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	run(t, s, "set x kept")
+	pid := workerPid(t, s)
+	res := within(t, "Execute of a huge cell", func() interp.ExecuteResult {
+		res, _ := run(t, s, "value "+strings.Repeat("x", maxFrame))
+		return res
+	})
+	if res.Error == nil || !strings.Contains(res.Error.Value, "64 MiB") {
+		t.Errorf("result %.200q, want an error naming the limit", value(res))
+	}
+	if res, _ := run(t, s, "get x"); value(res) != "kept" {
+		t.Errorf("get x = %q, want the session kept", value(res))
+	}
+	if workerPid(t, s) != pid {
+		t.Error("the worker was replaced")
+	}
+}
+
+// An input reply too large to send fails the read, saying why, rather than
+// leaving the cell waiting for it.
+func TestInputTooLarge(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	r := &recorder{input: func(context.Context, string) (string, error) { return strings.Repeat("x", maxFrame), nil }}
+	res := within(t, "a read of a huge line", func() interp.ExecuteResult {
+		return s.Execute(context.Background(), interp.ExecuteRequest{Code: "read", AllowStdin: true}, r)
+	})
+	if res.Error == nil || !strings.Contains(res.Error.Value, "64 MiB") {
+		t.Errorf("result %q, want a read error naming the limit", value(res))
+	}
+	if !strings.Contains(r.text("stderr"), "64 MiB") {
+		t.Errorf("stderr %q, want it to say why the read failed", r.text("stderr"))
+	}
+	if res, _ := run(t, s, "value ok"); value(res) != "ok" {
+		t.Errorf("next cell: %q", value(res))
+	}
+}
+
+// A display too large to send is reported on stderr, and the output after
+// it is not held back waiting for it.
+func TestDisplayTooLarge(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &recorder{}
+	done := make(chan interp.ExecuteResult, 1)
+	go func() {
+		code := "bigdisplay " + strconv.Itoa(maxFrame) + "\nprint after\nsleep 1m"
+		done <- s.Execute(ctx, interp.ExecuteRequest{Code: code}, r)
+	}()
+	waitFor(t, "the output after the display, while the cell runs", func() bool {
+		return r.text("stdout") == "after\n" && strings.Contains(r.text("stderr"), "64 MiB")
+	})
+	cancel()
+	if res := <-done; res.Error == nil || res.Error.Name != interp.ErrNameInterrupted {
+		t.Errorf("result %q, want interrupted", value(res))
+	}
+	for _, e := range r.snapshot() {
+		if e.kind == "display" {
+			t.Errorf("a display of %d bytes was delivered", len(e.text))
+		}
+	}
+	if res, _ := run(t, s, "print next\nvalue ok"); value(res) != "ok" {
+		t.Errorf("next cell: %q", value(res))
+	}
+}
+
+// A worker that closes its event pipe can send no result: it is killed and
+// replaced, and the cell says why. A process the cell started does not hold
+// the pipe open.
+func TestEventPipeClosed(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	for _, code := range []string{"closeevents", "child\ncloseevents"} {
+		run(t, s, "set x 1")
+		res := within(t, strconv.Quote(code), func() interp.ExecuteResult {
+			res, _ := run(t, s, code)
+			return res
+		})
+		if res.Error == nil || res.Error.Name != interp.ErrNameSessionLost || !strings.Contains(res.Error.Value, "event pipe") {
+			t.Errorf("%q: result %q, want a %s error about the event pipe", code, value(res), interp.ErrNameSessionLost)
+		}
+		if res, _ := run(t, s, "get x"); res.Error == nil {
+			t.Errorf("%q: get x = %q, want a new session", code, value(res))
+		}
+	}
+	if res, _ := run(t, s, "value ok"); value(res) != "ok" {
+		t.Errorf("next cell: %q", value(res))
+	}
+}
+
+// Stderr that starts like a crash report but comes from a worker that lives
+// on is the user's output, all of it, however long.
+func TestReportLookalike(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	for _, n := range []int{660_000, 3 << 20} {
+		res, r := run(t, s, "recovered "+strconv.Itoa(n)+"\nvalue done")
+		if value(res) != "done" {
+			t.Fatalf("%d: result %q", n, value(res))
+		}
+		if got, want := r.text("stderr"), recoveredReport(n); got != want {
+			t.Errorf("%d: stderr of %d bytes, want %d; intact prefix %d", n, len(got), len(want), commonPrefix(got, want))
+		}
+	}
+}
+
+// A crash report larger than what is kept of it still makes the cause and
+// traceback, and is not shown as stderr.
+func TestLargeCrashReport(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	res, r := run(t, s, "recovered 600000\nexit 3")
+	if res.Error == nil || res.Error.Name != interp.ErrNameSessionLost || !strings.Contains(res.Error.Value, "panic: recovered") {
+		t.Fatalf("result %q, want the crash", value(res))
+	}
+	if !slices.Contains(res.Error.Traceback, "goroutine 1 [running]:") {
+		t.Errorf("traceback %q, want the report's goroutine", res.Error.Traceback)
+	}
+	if got := r.text("stderr"); got != "" {
+		t.Errorf("stderr has %d bytes of the report", len(got))
+	}
+}
+
+// A comm callback's panic is the user's to see, on stderr, and the kernel's
+// Comm fails.
+func TestCommPanic(t *testing.T) {
+	s := newTestSupervisor(t, testConfig(t))
+	_, r := run(t, s, "value 1") // output between cells goes to the last cell
+	err := s.Comm(context.Background(), interp.CommMessage{Type: "comm_msg", CommID: "c1", Data: map[string]any{"panic": "callback boom"}})
+	if err == nil || !strings.Contains(err.Error(), "callback boom") {
+		t.Errorf("Comm: %v, want the panic", err)
+	}
+	waitFor(t, "the panic on stderr", func() bool {
+		return strings.Contains(r.text("stderr"), "panicked: callback boom")
+	})
+	if res, _ := run(t, s, "value ok"); value(res) != "ok" {
+		t.Errorf("next cell: %q", value(res))
+	}
+}

@@ -16,6 +16,10 @@ func sysProcAttr() *syscall.SysProcAttr {
 	return a
 }
 
+// closeOnExec keeps fd out of the processes a cell starts: one holding the
+// kernel's pipes would keep them open after the worker is gone.
+func closeOnExec(fd int) { syscall.CloseOnExec(fd) }
+
 // killGroup kills the worker's process group. The caller makes sure the
 // worker has not been reaped, as its pid could then be reused.
 func killGroup(p *os.Process) {
