@@ -153,7 +153,7 @@ func serveKernel(ctx context.Context, name string, conn *wire.ConnectionInfo, lo
 		return 1
 	}
 	// The supervisor adds component=worker to the logger itself.
-	executor.Supervisor, err = worker.New(ctx, worker.Config{Path: exe, Args: []string{"worker"}, Logger: logger})
+	executor.Supervisor, err = worker.New(ctx, worker.Config{Path: exe, Name: os.Args[0], Args: []string{"worker"}, Logger: logger})
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1

@@ -126,6 +126,9 @@ func startProc(cfg *Config, log *slog.Logger) (*proc, error) {
 	}
 
 	cmd := exec.Command(cfg.Path, cfg.Args...)
+	if cfg.Name != "" {
+		cmd.Args[0] = cfg.Name
+	}
 	cmd.Env = cfg.Env
 	cmd.Dir = cfg.Dir
 	cmd.Stdout = outW

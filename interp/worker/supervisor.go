@@ -28,8 +28,11 @@ import (
 
 // Config describes how to start a worker process.
 type Config struct {
-	// Path is the executable to start, usually os.Executable() of gokernel.
+	// Path is the executable to start: gokernel's own (/proc/self/exe on
+	// Linux, so that a replaced binary does not change its workers).
 	Path string
+	// Name is the worker's argv[0], what ps shows; empty means Path.
+	Name string
 	// Args are the arguments after the program name, such as the hidden
 	// subcommand: []string{"worker"}.
 	Args []string
