@@ -26,11 +26,14 @@ type symbol struct {
 	fn   *ast.FuncType // the signature of a func
 	src  string        // the source of a func (and its methods) or type
 
-	// For a type: whether it is a struct type, its methods (name → pointer
-	// receiver), and what rendering with display methods has resolved.
+	// For a type: whether it is a struct type or an alias, its methods,
+	// and what resolveTypes found for it.
 	isStruct  bool
+	alias     bool
+	hidden    map[string]bool          // the unexported names of a struct's fields
 	methods   map[string]bool          // name → pointer receiver
 	sigs      map[string]*ast.FuncType // name → signature
+	resolved  bool                     // whether rtype was looked for
 	rtype     reflect.Type             // yaegi's runtime type for it
 	renderers map[string]reflect.Value // method name → func(x T) any
 }
@@ -40,16 +43,28 @@ func (s *Session) isVar(name string) bool {
 	return sym != nil && sym.kind == "var"
 }
 
-// indexDecls records the names that decls declare.
-func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) {
+// indexDecls prints what decls declare, as the user wrote it, and returns
+// a function that records it: called before lowering rewrites the
+// declarations, the function once they were evaluated, so that a
+// declaration that failed is not offered. The record is made while s.mu is
+// held (rendering has its own table, see resolveTypes).
+func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) (record func()) {
+	var entries []func()
 	for _, d := range decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
 			if d.Recv == nil {
-				s.index[d.Name.Name] = &symbol{kind: "func", decl: nodeString(fset, &ast.FuncDecl{Name: d.Name, Type: d.Type}), fn: d.Type, src: nodeString(fset, d)}
+				sym := &symbol{kind: "func", decl: nodeString(fset, &ast.FuncDecl{Name: d.Name, Type: d.Type}), fn: d.Type, src: nodeString(fset, d)}
+				entries = append(entries, func() { s.index[d.Name.Name] = sym })
 				continue
 			}
-			if name, ptr := receiver(d); name != "" {
+			if len(d.Recv.List) != 1 {
+				continue
+			}
+			name := frontend.RecvTypeName(d.Recv.List[0].Type)
+			_, ptr := d.Recv.List[0].Type.(*ast.StarExpr)
+			src := nodeString(fset, d)
+			entries = append(entries, func() {
 				if sym := s.index[name]; sym != nil && sym.kind == "type" {
 					if sym.methods == nil {
 						sym.methods = map[string]bool{}
@@ -57,56 +72,69 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) {
 					}
 					sym.methods[d.Name.Name] = ptr
 					sym.sigs[d.Name.Name] = d.Type
-					sym.src += "\n\n" + nodeString(fset, d)
+					sym.src += "\n\n" + src
 					delete(sym.renderers, d.Name.Name)
 				}
-			}
+			})
 		case *ast.GenDecl:
 			for _, spec := range d.Specs {
 				switch spec := spec.(type) {
 				case *ast.TypeSpec:
-					sym := &symbol{kind: "type", decl: "type " + nodeString(fset, spec)}
+					sym := &symbol{kind: "type", decl: "type " + nodeString(fset, spec), alias: spec.Assign.IsValid()}
 					sym.src = sym.decl
-					s.index[spec.Name.Name] = sym
 					if st, ok := spec.Type.(*ast.StructType); ok {
 						sym.isStruct = true
-						for _, f := range st.Fields.List {
-							for _, n := range f.Names {
-								if !n.IsExported() {
-									s.hidden[n.Name] = true
-								}
-							}
-						}
+						sym.hidden = unexportedFields(st)
 					}
+					entries = append(entries, func() { s.index[spec.Name.Name] = sym })
 				case *ast.ValueSpec:
+					decl := d.Tok.String() + " " + nodeString(fset, spec)
 					for _, n := range spec.Names {
-						s.index[n.Name] = &symbol{kind: strings.ToLower(d.Tok.String()), decl: d.Tok.String() + " " + nodeString(fset, spec)}
+						sym := &symbol{kind: strings.ToLower(d.Tok.String()), decl: decl}
+						entries = append(entries, func() { s.index[n.Name] = sym })
 					}
 				}
 			}
 		}
 	}
+	return func() {
+		s.resolveTypes()
+		s.types.stale = true
+		for _, e := range entries {
+			e()
+		}
+	}
 }
 
-// receiver returns the name of the type of method d's receiver, and whether
-// it is a pointer.
-func receiver(d *ast.FuncDecl) (name string, ptr bool) {
-	if len(d.Recv.List) != 1 {
-		return "", false
+// unexportedFields returns the names of st's unexported fields, embedded
+// ones included: yaegi renames each to X and the name.
+func unexportedFields(st *ast.StructType) map[string]bool {
+	names := map[string]bool{}
+	for _, f := range st.Fields.List {
+		idents := f.Names
+		if len(idents) == 0 {
+			t := f.Type
+			if star, ok := t.(*ast.StarExpr); ok {
+				t = star.X
+			}
+			if id, ok := t.(*ast.Ident); ok {
+				idents = []*ast.Ident{id}
+			}
+		}
+		for _, n := range idents {
+			if !n.IsExported() {
+				names[n.Name] = true
+			}
+		}
 	}
-	t := d.Recv.List[0].Type
-	if st, ok := t.(*ast.StarExpr); ok {
-		t, ptr = st.X, true
-	}
-	if id, ok := t.(*ast.Ident); ok {
-		return id.Name, ptr
-	}
-	return "", false
+	return names
 }
 
 // indexStmts records the package-level names that top-level statements
-// define.
+// define. It is called at the start of a step, and resolves the types of
+// the earlier ones, so that the step can show their values.
 func (s *Session) indexStmts(stmts []ast.Stmt) {
+	s.resolveTypes()
 	for _, st := range stmts {
 		for _, n := range frontend.DefinedNames(st) {
 			if _, ok := s.index[n]; !ok || s.index[n].kind == "func" {
@@ -305,8 +333,9 @@ func (s *Session) Inspect(code string, cursor, detail int) interp.Inspection {
 					text = sym.kind + " " + name
 				}
 				if v.IsValid() {
+					s.resolveTypes()
 					text += "\ntype: " + v.Type().String()
-					text += "\nvalue: " + s.format(v)
+					text += "\nvalue: " + s.formatWithin(v, inspectLimits)
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,5 +130,26 @@ func TestUserExpressionThatIsADeclaration(t *testing.T) {
 	r := ts.userExpression(context.Background(), "func(a int) b (c)")
 	if r["status"] != "error" {
 		t.Fatalf("reply = %v", r)
+	}
+}
+
+// TestSameShapeMembers: a variable's methods come from its type's
+// declaration only when no other declared type shares its runtime type
+// (see TestSameShapeTypes), and a call's results are counted only when the
+// types that could be its receiver agree.
+func TestSameShapeMembers(t *testing.T) {
+	ts := newTestSession(t)
+	code := "type N struct{ X int }\nfunc (N) M() {}\nfunc (N) Only() {}\nvar n N\nvar u struct{ U, V int }\n"
+	for i := range 10 {
+		// Enough same-shaped types for map order to pick one of them.
+		code += fmt.Sprintf("type A%d struct{ X int }\nfunc (A%[1]d) M() int { return 7 }\n", i)
+	}
+	runSteps(t, ts, []step{
+		{code: code},
+		{code: "u.U = 7\nn.M()"},
+		{code: "n.Only()"},
+	})
+	if c := ts.Complete("n.", 2); slices.Contains(c.Matches, "M") || !slices.Contains(c.Matches, "X") {
+		t.Errorf(`Complete("n.") = %v, want X and not M`, c.Matches)
 	}
 }

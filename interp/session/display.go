@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"reflect"
-	"slices"
 
 	"github.com/gokernel/gokernel/display"
 	"github.com/gokernel/gokernel/interp"
@@ -45,8 +44,9 @@ func (s *Session) loadDisplay() error {
 	return nil
 }
 
-// publish sends a display message through Options.Display. It is called
-// from interpreted code while Execute holds s.mu, so it must not lock.
+// publish sends a display message through Options.Display. Cells call it
+// on any goroutine, and from comm callbacks, while Execute may hold s.mu: it
+// must not lock.
 func (s *Session) publish(m display.Message) {
 	if s.opts.Display == nil {
 		return
@@ -70,6 +70,8 @@ func (s *Session) publish(m display.Message) {
 }
 
 // render is how display.Show renders a value: as a cell's result would be.
+// It runs on any goroutine of a cell, or in a comm callback, without s.mu:
+// it reads the cells' types only from s.types.
 func (s *Session) render(v any) display.Data {
 	b := s.bundle(reflect.ValueOf(v))
 	return display.MIME(b.Data, b.Metadata)
@@ -99,12 +101,12 @@ func (s *Session) rich(v reflect.Value) (display.Data, bool) {
 
 // userRich renders a value of a struct type declared in a cell through the
 // type's display method (HTML, Markdown, PNG…). yaegi builds such types
-// with reflect.StructOf, without methods, so the method is found by
-// matching the value's runtime type with each declared type that has one,
-// and called through a function value compiled by the interpreter, cached
-// in the type's symbol. Only struct types qualify: yaegi gives a defined
-// non-struct type (type C float64) the runtime type of its underlying type,
-// which every other float64 shares.
+// with reflect.StructOf, without methods, so the type is found in s.types
+// by the value's runtime type, and only when no other declared type has
+// that runtime type; the method is called through a function value that
+// [Session.resolveTypes] compiled. Only struct types qualify: yaegi gives a
+// defined non-struct type (type C float64) the runtime type of its
+// underlying type, which every other float64 shares.
 func (s *Session) userRich(v reflect.Value) (display.Data, bool) {
 	t := v.Type()
 	if t.Kind() == reflect.Pointer {
@@ -113,75 +115,105 @@ func (s *Session) userRich(v reflect.Value) (display.Data, bool) {
 	if t.Kind() != reflect.Struct || t.Name() != "" {
 		return display.Data{}, false
 	}
-	names := make([]string, 0, len(s.index))
-	for name, sym := range s.index {
-		if sym.kind == "type" && sym.isStruct && len(sym.methods) > 0 {
-			names = append(names, name)
-		}
+	info := s.types.lookup(t)
+	if info == nil {
+		return display.Data{}, false
 	}
-	slices.Sort(names)
-	for _, name := range names {
-		sym := s.index[name]
-		if s.runtimeType(name, sym) != t {
+	for _, m := range display.MethodNames() {
+		fn, ok := info.renderers[m]
+		ptr := info.methods[m]
+		if !ok || ptr && v.Kind() != reflect.Pointer {
 			continue
 		}
-		for _, m := range display.MethodNames() {
-			ptr, ok := sym.methods[m]
-			if !ok || ptr && v.Kind() != reflect.Pointer {
+		arg := v
+		if !ptr && v.Kind() == reflect.Pointer {
+			if v.IsNil() {
 				continue
 			}
-			fn, ok := s.methodFunc(name, sym, m, ptr)
-			if !ok {
-				continue
-			}
-			arg := v
-			if !ptr && v.Kind() == reflect.Pointer {
-				if v.IsNil() {
-					continue
-				}
-				arg = v.Elem()
-			}
-			d, ok := callRender(fn, arg, m)
-			if !ok {
-				continue
-			}
-			d.Data[display.MIMEText] = s.format(v)
-			return d, true
+			arg = v.Elem()
 		}
+		d, ok := callRender(fn, arg, m)
+		if !ok {
+			continue
+		}
+		d.Data[display.MIMEText] = s.format(v)
+		return d, true
 	}
 	return display.Data{}, false
 }
 
+// renderers returns the display methods of the cell type name, compiled
+// (see [Session.methodFunc]). It is called under s.mu.
+func (s *Session) renderers(name string, sym *symbol) map[string]reflect.Value {
+	var fns map[string]reflect.Value
+	for _, m := range display.MethodNames() {
+		ptr, ok := sym.methods[m]
+		if !ok {
+			continue
+		}
+		if !s.types.probe.IsValid() {
+			s.types.probe = s.compileFunc("gokernel_render_probe", "func() bool { return true }")
+		}
+		if fn := s.methodFunc(name, sym, m, ptr); fn.IsValid() {
+			if fns == nil {
+				fns = map[string]reflect.Value{}
+			}
+			fns[m] = fn
+		}
+	}
+	return fns
+}
+
 // methodFunc returns a function value calling method m of the cell type
-// name: func(x T) R { return x.m() }, or with x *T when ptr.
-func (s *Session) methodFunc(name string, sym *symbol, m string, ptr bool) (reflect.Value, bool) {
+// name: func(x T) any { return x.m() }, or with x *T when ptr, compiled
+// once and remembered in the type's symbol; the zero Value if it does not
+// compile. It is called under s.mu.
+func (s *Session) methodFunc(name string, sym *symbol, m string, ptr bool) reflect.Value {
 	if fn, ok := sym.renderers[m]; ok {
-		return fn, fn.IsValid()
+		return fn
 	}
 	recv := name
 	if ptr {
 		recv = "*" + name
 	}
-	// The function is stored in a variable, as yaegi returns no usable
-	// value for a function literal evaluated on its own.
-	global := "gokernel_render_" + name + "_" + m
-	src := fmt.Sprintf("var %s = func(gokernel_x %s) any { return gokernel_x.%s() }", global, recv, m)
-	var fn reflect.Value
-	_, err := s.in.Eval(src)
-	if err == nil {
-		fn = s.in.Globals()[global]
-		for fn.IsValid() && (fn.Kind() == reflect.Pointer || fn.Kind() == reflect.Interface) {
-			fn = fn.Elem()
-		}
-		if fn.Kind() != reflect.Func {
-			fn = reflect.Value{}
-		}
-	}
+	fn := s.compileFunc("gokernel_render_"+name+"_"+m,
+		fmt.Sprintf("func(gokernel_x %s) any { return gokernel_x.%s() }", recv, m))
 	if sym.renderers == nil {
 		sym.renderers = map[string]reflect.Value{}
 	}
 	sym.renderers[m] = fn // an invalid value remembers the failure
-	return fn, fn.IsValid()
+	return fn
+}
+
+// compileFunc evaluates the function literal lit and returns its value,
+// or the zero Value if it does not compile. The function is stored in the
+// variable global, as yaegi returns no usable value for a function literal
+// evaluated on its own. It is called under s.mu.
+func (s *Session) compileFunc(global, lit string) reflect.Value {
+	if _, err := s.evalQuietly("var " + global + " = " + lit); err != nil {
+		return reflect.Value{}
+	}
+	fn := s.in.Globals()[global]
+	for fn.IsValid() && (fn.Kind() == reflect.Pointer || fn.Kind() == reflect.Interface) {
+		fn = fn.Elem()
+	}
+	if fn.Kind() != reflect.Func {
+		return reflect.Value{}
+	}
+	return fn
+}
+
+// alive reports whether the functions compiled with probe still run:
+// yaegi stops those compiled before an interrupt (their calls return zero
+// values at once).
+func alive(probe reflect.Value) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	out := probe.Call(nil)
+	return len(out) == 1 && out[0].Kind() == reflect.Bool && out[0].Bool()
 }
 
 // callRender calls a display method through fn; a panic in it means no

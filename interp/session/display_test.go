@@ -198,3 +198,31 @@ func TestDisplayImportable(t *testing.T) {
 }
 
 func fmtAny(v any) string { return strings.TrimSpace(fmt.Sprint(v)) }
+
+// TestSameShapeTypes: yaegi gives struct types of the same shape one
+// runtime type, so a value of one must not render through another's
+// display method, nor its fields be named by another's declaration.
+func TestSameShapeTypes(t *testing.T) {
+	s, _ := newDisplaySession(t)
+	mustRun(t, s, `
+type A struct{ X int }
+func (a A) HTML() string { return "<b>A</b>" }
+type B struct{ X int }
+type Secret struct{ s int }
+type Open struct{ Xs int; Y int }
+type Twin struct{ s, t int }
+type Twin2 struct{ Xs int; t int }
+`)
+	for _, tt := range []struct{ code, text string }{
+		{"B{1}", "{X:1}"},
+		{"A{1}", "{X:1}"}, // which of A and B it is cannot be told
+		{"Secret{1}", "{s:1}"},
+		{"Open{Xs: 1}", "{Xs:1 Y:0}"},
+		{"Twin{1, 2}", "{Xs:1 t:2}"}, // s or Xs cannot be told, t can
+	} {
+		res := mustRun(t, s, tt.code)
+		if text := res.Result.Data["text/plain"]; text != tt.text || len(res.Result.Data) != 1 {
+			t.Errorf("%s: %v, want only text %q", tt.code, res.Result.Data, tt.text)
+		}
+	}
+}

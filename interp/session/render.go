@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -9,6 +10,7 @@ import (
 	"log"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -227,22 +229,49 @@ func (s *Session) methodResults(name, m string) int {
 		}
 	}
 	// Types declared in cells: their runtime types carry no methods, so
-	// take the signature from the declaration.
+	// take the signature from the declaration. Several declared types may
+	// share t (see [typeInfo]); the call compiled, so the variable's type
+	// is one of those with a method m, and the count holds when they all
+	// agree on it.
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	n := -1
 	for tname, tsym := range s.index {
-		if tsym.kind == "type" && tsym.sigs[m] != nil && s.runtimeType(tname, tsym) == t {
-			return tsym.sigs[m].Results.NumFields()
+		if tsym.kind != "type" || tsym.sigs[m] == nil || s.runtimeType(tname, tsym) != t {
+			continue
+		}
+		switch k := tsym.sigs[m].Results.NumFields(); {
+		case n < 0:
+			n = k
+		case n != k:
+			return -1
 		}
 	}
-	return -1
+	return n
 }
+
+// limits bound the text of a formatted value: unlike fmt's output, a
+// notebook result must stay small enough to show, and quick to build.
+// Lists stop at either limit, and a long text is cut at the byte limit.
+type limits struct {
+	elems int // of each slice, array or map
+	bytes int // of the whole text, give or take the notes of what was left out
+}
+
+var (
+	resultLimits  = limits{elems: 1000, bytes: 64 << 10}
+	inspectLimits = limits{elems: 100, bytes: 4 << 10}
+)
 
 // format renders v the way a Go user expects: strings quoted, structs with
 // field names (without yaegi's X prefix on unexported fields), nil as nil,
-// errors by message and byte slices as text when they are.
-func (s *Session) format(v reflect.Value) string {
+// errors by message and byte slices as text when they are. Long values are
+// cut short (see [limits]).
+func (s *Session) format(v reflect.Value) string { return s.formatWithin(v, resultLimits) }
+
+// formatWithin is format within lim.
+func (s *Session) formatWithin(v reflect.Value, lim limits) string {
 	if !v.IsValid() {
 		return "nil"
 	}
@@ -252,21 +281,61 @@ func (s *Session) format(v reflect.Value) string {
 			if x == nil || (v.Kind() == reflect.Pointer && v.IsNil()) {
 				return "nil"
 			}
-			return x.Error()
+			head, more := cut(x.Error(), lim.bytes)
+			return head + more
 		case string:
-			return strconv.Quote(x)
+			head, more := cut(x, lim.bytes)
+			return strconv.Quote(head) + more
 		case []byte:
 			if utf8.Valid(x) {
-				return fmt.Sprintf("[]byte(%q)", x)
+				head, more := cut(string(x), lim.bytes)
+				return fmt.Sprintf("[]byte(%q)", head) + more
 			}
 		}
 	}
-	var b bytes.Buffer
-	s.write(&b, v, 0)
-	return b.String()
+	f := formatter{types: s.types.snapshot(), limits: lim}
+	f.write(v, 0)
+	return f.b.String()
 }
 
-func (s *Session) write(b *bytes.Buffer, v reflect.Value, depth int) {
+// cut returns the first n bytes of text, ending at a character boundary,
+// and a note of how many it left out ("" when none).
+func cut(text string, n int) (head, more string) {
+	if len(text) <= n {
+		return text, ""
+	}
+	for n > 0 && !utf8.RuneStart(text[n]) {
+		n--
+	}
+	return text[:n], fmt.Sprintf("… (%d more bytes)", len(text)-n)
+}
+
+// formatter writes a value for format.
+type formatter struct {
+	b     bytes.Buffer
+	types map[reflect.Type]*typeInfo // a snapshot of s.types, for field names
+	limits
+}
+
+// text writes text, cut at the byte limit.
+func (f *formatter) text(text string) {
+	head, more := cut(text, max(f.bytes-f.b.Len(), 0))
+	f.b.WriteString(head)
+	f.b.WriteString(more)
+}
+
+// stop reports whether the element at index i of a list of n is past the
+// limits, and if so writes how many are left out.
+func (f *formatter) stop(i, n int) bool {
+	if i < f.elems && f.b.Len() < f.bytes {
+		return false
+	}
+	fmt.Fprintf(&f.b, "… (%d more)", n-i)
+	return true
+}
+
+func (f *formatter) write(v reflect.Value, depth int) {
+	b := &f.b
 	if !v.IsValid() {
 		b.WriteString("nil")
 		return
@@ -281,31 +350,32 @@ func (s *Session) write(b *bytes.Buffer, v reflect.Value, depth int) {
 			b.WriteString("nil")
 			return
 		}
-		s.write(b, v.Elem(), depth+1)
+		f.write(v.Elem(), depth+1)
 	case reflect.Pointer:
 		switch {
 		case v.IsNil():
 			b.WriteString("nil")
 		case v.Elem().Kind() == reflect.Struct && depth == 0:
 			b.WriteByte('&')
-			s.write(b, v.Elem(), depth+1)
+			f.write(v.Elem(), depth+1)
 		default:
 			fmt.Fprintf(b, "%#x", v.Pointer())
 		}
 	case reflect.Struct:
 		if v.CanInterface() && v.Type().PkgPath() != "" {
 			// A compiled type (time.Time…): its own formatting knows best.
-			fmt.Fprintf(b, "%+v", v.Interface())
+			f.text(fmt.Sprintf("%+v", v.Interface()))
 			return
 		}
+		info := f.types[v.Type()]
 		b.WriteByte('{')
 		for i := range v.NumField() {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			b.WriteString(s.fieldName(v.Type().Field(i).Name))
+			b.WriteString(info.fieldName(v.Type().Field(i).Name))
 			b.WriteByte(':')
-			s.write(b, v.Field(i), depth+1)
+			f.write(v.Field(i), depth+1)
 		}
 		b.WriteByte('}')
 	case reflect.Slice, reflect.Array:
@@ -318,7 +388,10 @@ func (s *Session) write(b *bytes.Buffer, v reflect.Value, depth int) {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			s.write(b, v.Index(i), depth+1)
+			if f.stop(i, v.Len()) {
+				break
+			}
+			f.write(v.Index(i), depth+1)
 		}
 		b.WriteByte(']')
 	case reflect.Map:
@@ -329,49 +402,125 @@ func (s *Session) write(b *bytes.Buffer, v reflect.Value, depth int) {
 			if i > 0 {
 				b.WriteByte(' ')
 			}
-			s.write(b, k, depth+1)
+			if f.stop(i, len(keys)) {
+				break
+			}
+			f.write(k, depth+1)
 			b.WriteByte(':')
-			s.write(b, v.MapIndex(k), depth+1)
+			f.write(v.MapIndex(k), depth+1)
 		}
 		b.WriteByte(']')
 	default:
 		if v.CanInterface() {
-			fmt.Fprintf(b, "%v", v.Interface())
+			f.text(fmt.Sprint(v.Interface()))
 		} else {
-			fmt.Fprintf(b, "%v", v)
+			f.text(fmt.Sprint(v))
 		}
 	}
 }
 
-// fieldName undoes yaegi's renaming of an unexported field x to Xx, for the
-// fields the cells' struct types declare.
-func (s *Session) fieldName(name string) string {
-	if rest, ok := strings.CutPrefix(name, "X"); ok && s.hidden[rest] {
-		return rest
-	}
-	return name
-}
-
-// sortValues orders map keys as fmt does for the common kinds.
+// sortValues orders map keys as fmt does: by value, structs and arrays
+// field by field, keys of an interface type by their dynamic values when
+// those all have one type. Other keys (interfaces of several types, structs
+// holding them) are ordered by their text, formatted once each.
 func sortValues(keys []reflect.Value) {
-	less := func(a, b reflect.Value) bool {
-		switch a.Kind() {
-		case reflect.String:
-			return a.String() < b.String()
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			return a.Int() < b.Int()
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			return a.Uint() < b.Uint()
-		case reflect.Float32, reflect.Float64:
-			return a.Float() < b.Float()
-		}
-		return fmt.Sprint(a) < fmt.Sprint(b)
+	if len(keys) < 2 {
+		return
 	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && less(keys[j], keys[j-1]); j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
+	if c := compareFunc(keys[0].Type()); c != nil {
+		slices.SortFunc(keys, c)
+		return
+	}
+	if keys[0].Kind() == reflect.Interface {
+		var t reflect.Type
+		for _, k := range keys {
+			if k.IsNil() || t != nil && k.Elem().Type() != t {
+				t = nil
+				break
+			}
+			t = k.Elem().Type()
+		}
+		if c := compareFunc(t); c != nil {
+			slices.SortFunc(keys, func(a, b reflect.Value) int { return c(a.Elem(), b.Elem()) })
+			return
 		}
 	}
+	type keyText struct {
+		key  reflect.Value
+		text string
+	}
+	kt := make([]keyText, len(keys))
+	for i, k := range keys {
+		kt[i] = keyText{k, fmt.Sprint(k)}
+	}
+	slices.SortFunc(kt, func(a, b keyText) int { return strings.Compare(a.text, b.text) })
+	for i := range kt {
+		keys[i] = kt[i].key
+	}
+}
+
+// compareFunc returns fmt's comparison of map keys of type t, or nil when
+// t holds interfaces (or t is nil).
+func compareFunc(t reflect.Type) func(a, b reflect.Value) int {
+	if t == nil {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) }
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return func(a, b reflect.Value) int { return cmp.Compare(a.Int(), b.Int()) }
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return func(a, b reflect.Value) int { return cmp.Compare(a.Uint(), b.Uint()) }
+	case reflect.Float32, reflect.Float64:
+		return func(a, b reflect.Value) int { return cmp.Compare(a.Float(), b.Float()) }
+	case reflect.Bool:
+		return func(a, b reflect.Value) int {
+			switch {
+			case a.Bool() == b.Bool():
+				return 0
+			case b.Bool():
+				return -1
+			}
+			return 1
+		}
+	case reflect.Complex64, reflect.Complex128:
+		return func(a, b reflect.Value) int {
+			x, y := a.Complex(), b.Complex()
+			return cmp.Or(cmp.Compare(real(x), real(y)), cmp.Compare(imag(x), imag(y)))
+		}
+	case reflect.Pointer, reflect.UnsafePointer, reflect.Chan:
+		return func(a, b reflect.Value) int { return cmp.Compare(a.Pointer(), b.Pointer()) }
+	case reflect.Array:
+		c := compareFunc(t.Elem())
+		if c == nil {
+			return nil
+		}
+		return func(a, b reflect.Value) int {
+			for i := range a.Len() {
+				if r := c(a.Index(i), b.Index(i)); r != 0 {
+					return r
+				}
+			}
+			return 0
+		}
+	case reflect.Struct:
+		fields := make([]func(a, b reflect.Value) int, t.NumField())
+		for i := range fields {
+			if fields[i] = compareFunc(t.Field(i).Type); fields[i] == nil {
+				return nil
+			}
+		}
+		return func(a, b reflect.Value) int {
+			for i, c := range fields {
+				if r := c(a.Field(i), b.Field(i)); r != 0 {
+					return r
+				}
+			}
+			return 0
+		}
+	}
+	return nil
 }
 
 // stderrFilter is yaegi's Stderr. yaegi reports an uncaught panic by

@@ -89,12 +89,12 @@ type Options struct {
 type Session struct {
 	opts   Options
 	stderr *stderrFilter
+	types  typeTable // the cells' struct types as rendering sees them; it has a lock of its own
 
 	mu       sync.Mutex // guards everything below and every call into in
 	in       *yaegi.Interpreter
 	imported map[string]string // package name → import path
 	index    map[string]*symbol
-	hidden   map[string]bool       // unexported field names of the cells' struct types
 	defined  map[string]definition // types, funcs and methods ("T.M") declared so far
 	defers   []deferred            // top-level defers of the running cell
 	// pkg is what the cells declare, for the type checker of package
@@ -142,7 +142,6 @@ func New(opts Options) (*Session, error) {
 		stderr:   &stderrFilter{w: opts.Stderr},
 		imported: make(map[string]string),
 		index:    make(map[string]*symbol),
-		hidden:   make(map[string]bool),
 		defined:  make(map[string]definition),
 		importer: &cachingImporter{imp: newSymbolImporter(importer.Default(), typeSources(), compiledTables()...),
 			failed: make(map[string]error)},
@@ -269,6 +268,7 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 			if len(rd.kept) == 0 {
 				continue
 			}
+			record := s.indexDecls(fset, rd.kept) // before lowering rewrites them
 			deps := s.dependentsOf(rd.changed, rd.declared)
 			var typeErrs []types.Error
 			decls, err := s.lowerDecls(rd.kept, deps.has, func(te types.Error) { typeErrs = append(typeErrs, te) })
@@ -279,14 +279,15 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 				ierr = s.compileError(code, err)
 				break
 			}
-			s.indexDecls(fset, decls)
 			node := &ast.File{Package: decls[0].Pos(), Name: main, Decls: decls}
 			if _, ierr = s.run(ctx, code, node); ierr != nil {
 				break
 			}
+			record()
 			s.pkg.AddDecls(decls)
 			maps.Copy(s.defined, rd.defs)
 			s.recompile(ctx, deps)
+			s.resolveTypes() // for displays from other goroutines, at once
 			continue
 		}
 		cfg := s.lowerConfig(nil, nil)

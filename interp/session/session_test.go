@@ -329,3 +329,20 @@ func TestInspect(t *testing.T) {
 		}
 	}
 }
+
+// TestInspectShowsTheUsersSource: inspection shows a func as written, not
+// as lowered for yaegi, and a declaration that failed is not offered.
+func TestInspectShowsTheUsersSource(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: "func sum(n int) int {\n\ts := 0\n\tfor i := range n {\n\t\ts += i\n\t}\n\treturn s\n}"},
+		{code: "func broken() int { return nosuch }", errName: ErrNameCompile},
+	})
+	text, _ := ts.Inspect("sum", 2, 1).Data["text/plain"].(string)
+	if !strings.Contains(text, "for i := range n") || strings.Contains(text, "_gk") {
+		t.Errorf("Inspect(sum) shows:\n%s", text)
+	}
+	if got := ts.Inspect("broken", 2, 0); got.Found {
+		t.Errorf("a declaration that failed is offered: %v", got.Data)
+	}
+}
