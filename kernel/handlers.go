@@ -61,6 +61,12 @@ func (k *Kernel) dispatch(req inbound, table map[string]handler) {
 	}
 	k.publish("status", req.msg, map[string]any{"execution_state": "busy"})
 	defer k.publish("status", req.msg, map[string]any{"execution_state": "idle"})
+	if req.bad != nil {
+		if name, ok := strings.CutSuffix(msgType, "_request"); ok {
+			k.replyError(req, name+"_reply", "BadRequest", req.bad)
+		}
+		return
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("handler panicked", "panic", r, "stack", string(debug.Stack()))

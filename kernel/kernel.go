@@ -276,13 +276,16 @@ func (k *Kernel) closeSockets() {
 // decode verifies and decodes frames, rejecting replays.
 func (k *Kernel) decode(frames [][]byte) (*wire.Message, error) {
 	msg, err := wire.Decode(frames, k.signer)
-	if err != nil {
+	var bad *wire.DecodeError
+	if errors.As(err, &bad) && bad.Message != nil {
+		msg = bad.Message // authenticated: replays of it are refused too
+	} else if err != nil {
 		return nil, err
 	}
 	if !k.replay.Check(msg.Signature) {
 		return nil, errors.New("kernel: replayed message (signature seen before)")
 	}
-	return msg, nil
+	return msg, err
 }
 
 // publish queues a message for iopub with parent as its parent (nil: none).

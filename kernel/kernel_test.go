@@ -427,6 +427,11 @@ func TestBadMessagesAreDropped(t *testing.T) {
 	unknownFrames, _ := wire.Encode(unknown, c.signer)
 	badContent, _ := wire.NewMessage("execute_request", "s", nil, map[string]any{"code": 5})
 	badContentFrames, _ := wire.Encode(badContent, c.signer)
+	// Signed, valid header, content not a JSON object.
+	notObject, _ := wire.NewMessage("execute_request", "s", nil, map[string]any{})
+	notObjectFrames, _ := wire.Encode(notObject, c.signer)
+	notObjectFrames[len(notObjectFrames)-1] = []byte("[1]")
+	notObjectFrames[1] = c.signer.Sign(notObjectFrames[2], notObjectFrames[3], notObjectFrames[4], notObjectFrames[5])
 	for _, tc := range []struct {
 		name   string
 		frames [][]byte
@@ -440,18 +445,25 @@ func TestBadMessagesAreDropped(t *testing.T) {
 		{"replayed", frames},
 		{"binary", [][]byte{{0xff, 0xfe}, []byte(wire.Delimiter), {0xff}, {0}, {1}, {2}, {3}}},
 		{"content mistyped", badContentFrames},
+		{"content not an object", notObjectFrames},
 	} {
 		if err := c.shell.Send(zmq4.NewMsgFrom(tc.frames...)); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
 	}
-	// The first copy of frames was valid and is answered; so is the badly
-	// typed execute_request (an error reply); the replay is not.
+	// The first copy of frames was valid and is answered; so are the badly
+	// typed execute_request and the one whose content is not an object
+	// (error replies); the replay is not.
 	if r := c.recv(c.shell); r.Header.MsgType != "kernel_info_reply" {
 		t.Fatalf("got %q", r.Header.MsgType)
 	}
 	if r := content(t, c.recv(c.shell)); r["status"] != "error" {
 		t.Fatalf("mistyped execute_request reply = %v", r)
+	}
+	// A signed request with malformed content is answered, not dropped:
+	// its sender would wait forever.
+	if r := content(t, c.recv(c.shell)); r["status"] != "error" || r["ename"] != "BadRequest" {
+		t.Fatalf("execute_request with content [1]: reply = %v", r)
 	}
 	c.send(c.shell, "kernel_info_request", map[string]any{})
 	if r := c.recv(c.shell); r.Header.MsgType != "kernel_info_reply" {

@@ -17,6 +17,7 @@ type inbound struct {
 	msg      *wire.Message
 	via      *router
 	received time.Time
+	bad      error // set for a signed request with a malformed part: it gets an error reply
 }
 
 // outbound is one message for a ROUTER socket's sender goroutine; done
@@ -61,6 +62,14 @@ func (r *router) read(k *Kernel) {
 			continue
 		}
 		msg, err := k.decode(zm.Frames)
+		var bad *wire.DecodeError
+		if errors.As(err, &bad) && bad.Message != nil {
+			// Signed, with a valid header: its sender is told, or it
+			// would wait for a reply forever.
+			log.Warn("malformed request", "peer", peer(zm.Frames), "err", err)
+			r.in <- inbound{msg: bad.Message, via: r, received: time.Now(), bad: err}
+			continue
+		}
 		if err != nil {
 			log.Warn("dropped message", "peer", peer(zm.Frames), "err", err)
 			continue

@@ -68,6 +68,10 @@ var (
 type DecodeError struct {
 	Part string // "frames", "signature", "header", "parent_header", "metadata" or "content"
 	Err  error
+	// Message is set when the message is signed and its header valid, but
+	// a later part is not: its sender can be sent an error reply. Its
+	// invalid part must not be used.
+	Message *Message
 }
 
 func (e *DecodeError) Error() string { return "wire: decode " + e.Part + ": " + e.Err.Error() }
@@ -106,19 +110,8 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 		Buffers:      cloneFrames(rest[5:]),
 		Signature:    bytes.Clone(sig),
 	}
-	parts := []struct {
-		name string
-		data *json.RawMessage
-	}{
-		{"header", &m.RawHeader},
-		{"parent_header", &m.ParentHeader},
-		{"metadata", &m.Metadata},
-		{"content", &m.Content},
-	}
-	for _, p := range parts {
-		if err := checkObject(*p.data); err != nil {
-			return nil, &DecodeError{Part: p.name, Err: err}
-		}
+	if err := checkObject(m.RawHeader); err != nil {
+		return nil, &DecodeError{Part: "header", Err: err}
 	}
 	if err := json.Unmarshal(m.RawHeader, &m.Header); err != nil {
 		return nil, &DecodeError{Part: "header", Err: fmt.Errorf("%w: %v", ErrBadHeader, err)}
@@ -128,6 +121,19 @@ func Decode(frames [][]byte, s *Signer) (*Message, error) {
 	}
 	if m.Header.MsgID == "" {
 		return nil, &DecodeError{Part: "header", Err: fmt.Errorf("%w: msg_id is empty", ErrBadHeader)}
+	}
+	parts := []struct {
+		name string
+		data json.RawMessage
+	}{
+		{"parent_header", m.ParentHeader},
+		{"metadata", m.Metadata},
+		{"content", m.Content},
+	}
+	for _, p := range parts {
+		if err := checkObject(p.data); err != nil {
+			return nil, &DecodeError{Part: p.name, Err: err, Message: m}
+		}
 	}
 	return m, nil
 }
