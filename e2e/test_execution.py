@@ -130,7 +130,12 @@ def test_queued_cells_after_interrupt(session, stop_on_error):
 
 
 def test_sigint_when_idle_is_harmless(session):
+    handled = lambda: session.log_path.read_bytes().count(b"SIGINT: interrupted")  # noqa: E731
+    before = handled()
     session.process.send_signal(signal.SIGINT)
+    # Once the kernel has handled it (an interrupt that came after the next
+    # request would rightly interrupt that cell), nothing lingers.
+    wait_until(lambda: handled() > before, TIMEOUT, "the kernel to handle SIGINT")
     assert session.run("kept").result == "7"
 
 

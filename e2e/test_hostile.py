@@ -380,12 +380,14 @@ FORGED = {
     "delimiter_after_256_identities": Forged(lambda t, signed: [b"id"] * 256 + signed(header())),
     "empty_message": Forged(lambda t, signed: [b""]),
     "deeply_nested_header": Forged(lambda t, signed: signed(nested(100_000))),
-    "deeply_nested_content": Forged(lambda t, signed: signed(header(), content=nested(100_000))),
+    # Signed, with a valid header: the sender gets an error reply rather than
+    # waiting forever (docs/security.md).
+    "deeply_nested_content": Forged(lambda t, signed: signed(header(), content=nested(100_000)), answered=True),
     "oversized_header": Forged(lambda t, signed: signed(header(username="m" * BIG)), answered=True),
     "oversized_content": Forged(lambda t, signed: signed(header(), content=b'{"pad": "%s"}' % (b"x" * BIG)),
                                 answered=True),
     "non_utf8_header": Forged(lambda t, signed: signed(header().replace(b"mallory", b"mal\xffory"))),
-    "non_utf8_content": Forged(lambda t, signed: signed(header(), content=b'{"code": "\xc3\x28"}')),
+    "non_utf8_content": Forged(lambda t, signed: signed(header(), content=b'{"code": "\xc3\x28"}'), answered=True),
     "header_not_object": Forged(lambda t, signed: signed(b'["kernel_info_request"]')),
 }
 

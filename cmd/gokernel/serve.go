@@ -168,8 +168,10 @@ func serveKernel(ctx context.Context, name string, conn *wire.ConnectionInfo, lo
 		for {
 			select {
 			case <-sigint:
-				logger.Info("SIGINT: interrupting the running cell")
 				k.Interrupt()
+				// Warn: an operator's action worth a line at the default level,
+				// logged once it is done (tests wait for it).
+				logger.Warn("SIGINT: interrupted the running cell, if any")
 			case <-done:
 				return
 			}

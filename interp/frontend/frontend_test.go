@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"go/ast"
 	"go/format"
+	"go/parser"
 	"go/token"
 	"maps"
 	"slices"
@@ -286,6 +287,7 @@ func f() int { return 1 }
 func g() int { return f() }
 func h() int { return g() + len(s.f) }
 func k() int { f := 2; return f }
+func l(f int) int { return f }
 func unrelated() int { return 0 }
 type T struct{}
 func (T) M() int { return h() }
@@ -301,8 +303,8 @@ var s struct{ f string }`)
 	for _, fd := range funcs {
 		names = append(names, fd.Name.Name)
 	}
-	// k only shadows f, but counts: compiling it again is harmless.
-	if want := []string{"g", "h", "k"}; !slices.Equal(names, want) {
+	// k and l only have a local f: not the package-level one.
+	if want := []string{"g", "h"}; !slices.Equal(names, want) {
 		t.Errorf("funcs %v, want %v", names, want)
 	}
 	if want := []string{"T.M"}; !slices.Equal(methods, want) {
@@ -385,5 +387,27 @@ func TestPackageKeepsWhatIsNotRedefined(t *testing.T) {
 	withBody := Canonical(p.Files(func(*ast.FuncDecl) bool { return true })[0].Decls[2])
 	if !strings.Contains(withBody, "return 1") {
 		t.Errorf("keepBody: %q", withBody)
+	}
+}
+
+func TestMentions(t *testing.T) {
+	is := func(name string) func(string) bool { return func(n string) bool { return n == name } }
+	for _, tt := range []struct {
+		expr, name string
+		want       bool
+	}{
+		{"a.b + c", "c", true},
+		{"c + a.b", "c", true}, // a later selector must not undo the find
+		{"a.c", "c", false},    // a field, method or package member
+		{"c.a", "c", true},
+		{"f(x.y, z)", "z", true},
+	} {
+		e, err := parser.ParseExpr(tt.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mentions(e, is(tt.name)); got != tt.want {
+			t.Errorf("mentions(%q, %s) = %v, want %v", tt.expr, tt.name, got, tt.want)
+		}
 	}
 }

@@ -161,13 +161,68 @@ func (p *Package) add(d ast.Decl) {
 func newPkgDecl(ks []string, d ast.Decl) pkgDecl {
 	pd := pkgDecl{keys: ks, decl: d}
 	if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
-		pd.mentions = make(map[string]bool)
-		mentions(fd.Body, func(name string) bool {
-			pd.mentions[name] = true
-			return false
-		})
+		pd.mentions = freeNames(fd)
 	}
 	return pd
+}
+
+// freeNames returns the names fd's body uses that it does not declare
+// itself: a local err or a parameter n is not the package-level one. (A
+// name used before a local of the same name is declared counts as local:
+// rare, and the cost is a func not compiled again.)
+func freeNames(fd *ast.FuncDecl) map[string]bool {
+	local := make(map[string]bool)
+	fields := func(fl *ast.FieldList) {
+		if fl == nil {
+			return
+		}
+		for _, f := range fl.List {
+			for _, n := range f.Names {
+				local[n.Name] = true
+			}
+		}
+	}
+	fields(fd.Recv)
+	fields(fd.Type.Params)
+	fields(fd.Type.Results)
+	ast.Inspect(fd.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			fields(n.Type.Params)
+			fields(n.Type.Results)
+		case *ast.AssignStmt:
+			if n.Tok == token.DEFINE {
+				for _, e := range n.Lhs {
+					if id, ok := e.(*ast.Ident); ok {
+						local[id.Name] = true
+					}
+				}
+			}
+		case *ast.RangeStmt:
+			if n.Tok == token.DEFINE {
+				for _, e := range []ast.Expr{n.Key, n.Value} {
+					if id, ok := e.(*ast.Ident); ok {
+						local[id.Name] = true
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for _, id := range n.Names {
+				local[id.Name] = true
+			}
+		case *ast.TypeSpec:
+			local[n.Name.Name] = true
+		}
+		return true
+	})
+	free := make(map[string]bool)
+	mentions(fd.Body, func(name string) bool {
+		if !local[name] {
+			free[name] = true
+		}
+		return false
+	})
+	return free
 }
 
 // withoutNames returns old, a one-spec var declaration defining several

@@ -102,6 +102,9 @@ func refersTo(n ast.Node, names map[string]bool) bool {
 func mentions(n ast.Node, match func(string) bool) bool {
 	found := false
 	ast.Inspect(n, func(n ast.Node) bool {
+		if found {
+			return false
+		}
 		switch n := n.(type) {
 		case *ast.SelectorExpr:
 			found = mentions(n.X, match)
