@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -20,7 +19,9 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
 
 from conftest import REPO, install_kernelspec, start_kernel, stop_kernel
 from kernelutil import Kernel
@@ -122,15 +123,34 @@ def test_build_with_local_module(gokernel_env, tmp_path, request):
     mod = tmp_path / "greet"
     mod.mkdir()
     (mod / "go.mod").write_text("module example.com/greet\n\ngo 1.22\n")
-    (mod / "greet.go").write_text('package greet\n\nfunc Hello(name string) string { return "hello, " + name }\n')
+    (mod / "greet.go").write_text("""package greet
+
+// Big does not fit any integer type: cells see its exact value.
+const Big = 1 << 80
+
+func Hello(name string) string { return "hello, " + name }
+
+// Namer is implemented by cells, through the generated wrapper.
+type Namer interface{ Name(_ int, W ...string) string }
+
+func Greet(n Namer) string { return Hello(n.Name(1, "a", "b")) }
+
+// Keys is generic: left out of the table, with a note.
+func Keys[K comparable, V any](m map[K]V) []K { return nil }
+""")
     out = tmp_path / "gokernel-greet"
     proc = gokernel_build(gokernel_env.binary, ["--with", f"example.com/greet={mod}", "-o", str(out)], 600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "example.com/greet: 1 exported names left out" in proc.stderr, proc.stderr
     install_kernelspec(out, gokernel_env.prefix, "gogreet")
     k = start_kernel(request.node.name, "gogreet")
     try:
         k.run('import "example.com/greet"')
         assert k.run('greet.Hello("compiled")').result == '"hello, compiled"'
+        assert k.run("greet.Big >> 70").result == "1024"
+        k.run('import "fmt"\ntype cellNamer struct{}\n'
+              'func (cellNamer) Name(n int, parts ...string) string { return fmt.Sprint(n, parts) }')
+        assert k.run("greet.Greet(cellNamer{})").result == '"hello, 1 [a b]"'
     finally:
         stop_kernel(k)
 
@@ -141,14 +161,14 @@ def proxy_reachable() -> bool:
     except OSError:
         return False
 
-def notebook_cells() -> list[str]:
-    nb = json.loads((REPO / "notebooks" / "plots.ipynb").read_text())
-    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+PLOTS = REPO / "notebooks" / "plots.ipynb"
 
-@pytest.mark.skipif(os.environ.get("GOKERNEL_E2E_GONUM") != "1",
-                    reason="builds a kernel with gonum/plot (over 3 minutes here, see docs/packages.md; needs the module proxy): "
-                           "set GOKERNEL_E2E_GONUM=1")
-def test_plots_notebook(gokernel_env, tmp_path, request):
+def pngs(nb) -> list[bytes]:
+    return [base64.b64decode(out["data"]["image/png"])
+            for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+
+def test_plots_notebook(gokernel_env, tmp_path):
     if not proxy_reachable():
         pytest.skip("https://proxy.golang.org is unreachable: cannot download gonum.org/v1/plot")
     out = tmp_path / "gokernel-plot"
@@ -157,17 +177,14 @@ def test_plots_notebook(gokernel_env, tmp_path, request):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     print(f"gokernel build --with gonum.org/v1/plot took {time.monotonic() - started:.0f}s")
     install_kernelspec(out, gokernel_env.prefix, "goplot")
-    k = start_kernel(request.node.name, "goplot")
-    try:
-        pngs = []
-        for code in notebook_cells():
-            ex = k.run(code, timeout=120)
-            for m in ex.iopub:
-                data = m["content"].get("data", {}) if m["msg_type"] in ("display_data", "execute_result") else {}
-                if "image/png" in data:
-                    pngs.append(base64.b64decode(data["image/png"]))
-        assert len(pngs) == 2, f"want a line chart and a bar chart, got {len(pngs)} PNGs"
-        for png in pngs:
-            assert png.startswith(b"\x89PNG") and len(png) > 2000, png[:16]
-    finally:
-        stop_kernel(k)
+
+    nb = nbformat.read(PLOTS, as_version=4)
+    NotebookClient(nb, kernel_name="goplot", timeout=120, startup_timeout=60,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    charts = pngs(nb)
+    assert len(charts) == 2, f"want a line chart and a bar chart, got {len(charts)} PNGs"
+    for png in charts:
+        assert png.startswith(b"\x89PNG") and len(png) > 2000, png[:16]
+    errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out["output_type"] == "error"]
+    assert not errors, errors
+    assert len(pngs(nbformat.read(PLOTS, as_version=4))) == 2, "plots.ipynb is saved without its two charts"

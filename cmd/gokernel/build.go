@@ -18,6 +18,9 @@ import (
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/gokernel/gokernel/interp/exports/extract"
 )
 
 // The build subcommand makes a kernel binary with more packages compiled in,
@@ -28,9 +31,10 @@ import (
 // It needs a Go toolchain and the gokernel source (a checkout: --src, or
 // the module of the current directory). It never changes that source: it
 // writes a scratch module that requires gokernel (replaced by the source
-// directory) and the --with modules, has yaegi's extractor write the
-// packages' symbol tables there, and builds cmd/gokernel with those tables
-// laid over interp/exports/internal/extracted by "go build -overlay". The
+// directory) and the --with modules, writes the packages' symbol tables
+// there (package extract, from the compiler's export data), and builds
+// cmd/gokernel with those tables laid over
+// interp/exports/internal/extracted by "go build -overlay". The
 // generated files register themselves in extracted.Symbols from init
 // functions, as the go:generate'd ones do, so interp/exports serves them
 // to cells with no further change.
@@ -194,7 +198,6 @@ func (b *builder) run(ctx context.Context, srcFlag, out string) error {
 const (
 	gokernelModule = "github.com/gokernel/gokernel"
 	extractedDir   = "interp/exports/internal/extracted"
-	yaegiCmd       = "github.com/traefik/yaegi/cmd/yaegi"
 )
 
 // findSource returns the gokernel source directory: dir if given, else the
@@ -310,7 +313,7 @@ func (b *builder) packages(ctx context.Context) ([]string, error) {
 	// requirements and go.sum for exactly what the build needs.
 	var tools bytes.Buffer
 	tools.WriteString("//go:build tools\n\npackage tools\n\nimport (\n")
-	for _, p := range append([]string{gokernelModule + "/cmd/gokernel", yaegiCmd}, pkgs...) {
+	for _, p := range append([]string{gokernelModule + "/cmd/gokernel"}, pkgs...) {
 		fmt.Fprintf(&tools, "\t_ %q\n", p)
 	}
 	tools.WriteString(")\n")
@@ -323,39 +326,61 @@ func (b *builder) packages(ctx context.Context) ([]string, error) {
 	return pkgs, nil
 }
 
-// extract writes the symbol tables of pkgs with yaegi's extractor and
-// returns the overlay file that puts them into the extracted package.
+// extract writes the symbol tables of pkgs and returns the overlay file
+// that puts them into the extracted package. The packages' types come
+// from the compiler's export data (go list -export), for the target
+// GOOS/GOARCH of the environment; the packages compiled for it are in the
+// build cache when the kernel is built next.
 func (b *builder) extract(ctx context.Context, pkgs []string) (string, error) {
-	// The extractor runs on this machine, so it is built for it; it reads
-	// the packages for the target GOOS/GOARCH from the environment.
-	tool := filepath.Join(b.work, "yaegi-extract")
-	if _, err := b.goCmd(ctx, b.work, []string{"GOOS=", "GOARCH=", "GOARM=", "CGO_ENABLED="}, "build", "-o", tool, yaegiCmd); err != nil {
-		return "", err
+	if b.verbose {
+		fmt.Fprintf(b.stderr, "+ go list -export -deps %s\n", strings.Join(pkgs, " "))
+	}
+	loaded, err := packages.Load(&packages.Config{
+		Mode:    packages.NeedName | packages.NeedTypes,
+		Context: ctx,
+		Dir:     b.work,
+	}, pkgs...)
+	if err != nil {
+		return "", fmt.Errorf("loading %s: %w", strings.Join(pkgs, " "), err)
 	}
 	gen := filepath.Join(b.work, "gen")
 	if err := os.Mkdir(gen, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.CommandContext(ctx, tool, append([]string{"extract", "-name", "extracted"}, pkgs...)...)
-	cmd.Dir = gen
-	var msgs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &msgs, &msgs
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("yaegi extract: %v\n%s", err, msgs.String())
-	}
-	// The extractor reports a package it cannot extract and goes on, so
-	// a missing file is how a failure shows.
 	names := strings.NewReplacer("/", "-", ".", "_", "~", "_")
 	overlay := map[string]string{}
-	for _, p := range pkgs {
-		name := names.Replace(p) + ".go"
-		file := filepath.Join(gen, name)
-		if _, err := os.Stat(file); err != nil {
-			return "", fmt.Errorf("package %s could not be extracted (a command, or only generic API?): %s", p, strings.TrimSpace(msgs.String()))
+	for _, p := range loaded {
+		if len(p.Errors) > 0 {
+			var msgs []string
+			for _, e := range p.Errors {
+				msgs = append(msgs, e.Error())
+			}
+			return "", fmt.Errorf("package %s: %s", p.PkgPath, strings.Join(msgs, "\n"))
 		}
-		overlay[filepath.Join(b.src, extractedDir, "zz_build_"+name)] = file
-		b.extracted = append(b.extracted, p)
+		if p.Name == "main" {
+			return "", fmt.Errorf("package %s is a command, not a package cells can import", p.PkgPath)
+		}
+		src, skipped, err := extract.File("extracted", p.Types)
+		if err != nil {
+			return "", err
+		}
+		switch {
+		case len(skipped) > 0 && b.verbose:
+			fmt.Fprintf(b.stderr, "gokernel build: %s: %d exported names left out:\n", p.PkgPath, len(skipped))
+			for _, s := range skipped {
+				fmt.Fprintf(b.stderr, "\t%s: %s\n", s.Name, s.Reason)
+			}
+		case len(skipped) > 0:
+			fmt.Fprintf(b.stderr, "gokernel build: %s: %d exported names left out (generic, or interfaces cells cannot implement; -v lists them)\n", p.PkgPath, len(skipped))
+		}
+		file := filepath.Join(gen, names.Replace(p.PkgPath)+".go")
+		if err := os.WriteFile(file, src, 0o644); err != nil {
+			return "", err
+		}
+		overlay[filepath.Join(b.src, extractedDir, "zz_build_"+filepath.Base(file))] = file
+		b.extracted = append(b.extracted, p.PkgPath)
 	}
+	slices.Sort(b.extracted)
 	data, err := json.Marshal(map[string]any{"Replace": overlay})
 	if err != nil {
 		return "", err
