@@ -436,15 +436,20 @@ func hasGoFiles(dir string) bool {
 	return false
 }
 
+// layoutTags are the build tags of the layout: the two conventions for
+// "no assembly" (purego, the Go project's; noasm, gonum's and others'), so
+// packages with assembly use their pure-Go fallbacks where they have one.
+// A module laid out with other tags is laid out again by the next Get.
+var layoutTags = []string{"noasm", "purego"}
+
 // buildContext is the build context of the layout: this process's GOOS
-// and GOARCH, cgo off and the purego tag, so packages with assembly or cgo
-// use their pure-Go fallbacks where they have one.
+// and GOARCH, cgo off and the layout tags.
 func buildContext(gopath string, cgo bool) build.Context {
 	ctxt := build.Default
 	ctxt.GOOS, ctxt.GOARCH = runtime.GOOS, runtime.GOARCH
 	ctxt.GOPATH = gopath
 	ctxt.CgoEnabled = cgo
-	ctxt.BuildTags = []string{"purego"}
+	ctxt.BuildTags = slices.Clone(layoutTags)
 	return ctxt
 }
 

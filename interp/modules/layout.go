@@ -34,6 +34,8 @@ type laidOut struct {
 	// Requested is set when a user asked for this module by name, rather
 	// than it being laid out as a dependency.
 	Requested bool `json:"requested,omitempty"`
+	// Tags are the build tags it was laid out with, comma-separated.
+	Tags string `json:"tags,omitempty"`
 }
 
 func loadLayout(dir string) (*layout, error) {
@@ -99,7 +101,14 @@ func (g *getter) lay(ctx context.Context, m module.Version, requested bool) (str
 			ok = false // removed by hand: lay it out again
 		}
 	}
-	if ok && (cur.Version == m.Version || (!requested && semver.Compare(cur.Version, m.Version) > 0)) {
+	tags := strings.Join(g.ctxt.BuildTags, ",")
+	if ok && cur.Tags != tags {
+		// Laid out by an older gokernel with other tags: again, at the
+		// version it has if that is higher and m is only a dependency.
+		if !requested && semver.Compare(cur.Version, m.Version) > 0 {
+			m.Version = cur.Version
+		}
+	} else if ok && (cur.Version == m.Version || (!requested && semver.Compare(cur.Version, m.Version) > 0)) {
 		g.laid[m.Path] = cur.Version
 		if requested && !cur.Requested {
 			cur.Requested = true
@@ -114,11 +123,11 @@ func (g *getter) lay(ctx context.Context, m module.Version, requested bool) (str
 	if err := g.extract(m, zipFile, dir); err != nil {
 		return "", err
 	}
-	if ok {
+	if ok && cur.Version != m.Version {
 		g.notes = append(g.notes, fmt.Sprintf("replaced %s %s with %s in %s (cells that already imported it keep %s until the kernel restarts)",
 			m.Path, cur.Version, m.Version, g.c.GoPath(), cur.Version))
 	}
-	g.layout.Modules[m.Path] = laidOut{Version: m.Version, Requested: requested || cur.Requested}
+	g.layout.Modules[m.Path] = laidOut{Version: m.Version, Requested: requested || cur.Requested, Tags: tags}
 	g.laid[m.Path] = m.Version
 	return m.Version, nil
 }

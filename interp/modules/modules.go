@@ -41,8 +41,8 @@
 // by build constraints are removed from the layout, and the "// +build"
 // lines of the rest are neutralised, because yaegi v0.16 reads only
 // "// +build" lines (not //go:build) and knows no tags but GOOS and GOARCH.
-// The layout is built with cgo disabled and the "purego" tag, which selects
-// the pure-Go fallbacks of packages that have assembly.
+// The layout is built with cgo disabled and the "purego" and "noasm" tags,
+// which select the pure-Go fallbacks of packages that have assembly.
 package modules
 
 import (

@@ -47,6 +47,11 @@ func Greet(name string) string { return Greeting + name }
 		"greet_test.go":    "package greet\n\nimport \"testing\"\n\nfunc TestX(t *testing.T) {}\n",
 		"sub/sub.go":       "// +build !purego\n\npackage sub\n\nfunc F() int { return 1 }\n",
 		"sub/pure.go":      "//go:build purego\n// +build purego\n\npackage sub\n\nfunc F() int { return 2 }\n",
+		// gonum's convention: a body-less func implemented in assembly
+		// unless the noasm tag picks the Go version.
+		"asm/asm_amd64.go": "//go:build !noasm\n\npackage asm\n\nfunc F() int\n",
+		"asm/asm_amd64.s":  "TEXT ·F(SB),4,$0-8\n\tRET\n",
+		"asm/pure.go":      "//go:build noasm || !amd64\n\npackage asm\n\nfunc F() int { return 3 }\n",
 		"cmd/tool/main.go": "package main\n\nfunc main() {}\n",
 	}}
 )
@@ -98,7 +103,7 @@ func TestGetImportAndOffline(t *testing.T) {
 	if want := (module.Version{Path: "example.com/greet", Version: "v1.0.0"}); res.Module != want {
 		t.Errorf("Module = %v, want %v", res.Module, want)
 	}
-	if got, want := strings.Join(res.Packages, " "), "example.com/greet example.com/greet/sub"; got != want {
+	if got, want := strings.Join(res.Packages, " "), "example.com/greet example.com/greet/asm example.com/greet/sub"; got != want {
 		t.Errorf("Packages = %s, want %s (not the command)", got, want)
 	}
 	if len(res.Deps) != 1 || res.Deps[0] != (module.Version{Path: "example.com/words", Version: "v1.0.0"}) {
@@ -109,6 +114,9 @@ func TestGetImportAndOffline(t *testing.T) {
 	}
 	if got := eval(t, c, `import "example.com/greet/sub"`, `sub.F()`); got != "2" {
 		t.Errorf("sub.F() = %s, want 2 (the purego file)", got)
+	}
+	if got := eval(t, c, `import "example.com/greet/asm"`, `asm.F()`); got != "3" {
+		t.Errorf("asm.F() = %s, want 3 (the noasm file)", got)
 	}
 
 	// The proxy goes away: pinned versions and "latest" come from the cache.
@@ -400,3 +408,43 @@ func TestMagic(t *testing.T) {
 type envMap map[string]string
 
 func (m envMap) get(k string) string { return m[k] }
+
+// TestGetLaysOutAgainWithNewTags: a module laid out with other build tags
+// (by an older gokernel) is laid out again by the next Get, at its version.
+func TestGetLaysOutAgainWithNewTags(t *testing.T) {
+	ctx := context.Background()
+	c := open(t, map[string]string{"GOPROXY": writeProxy(t, t.TempDir(), wordsV1, wordsV2, greet)})
+	if _, err := c.Get(ctx, "example.com/greet@v1.0.0"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := loadLayout(filepath.Dir(c.GoPath()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, m := range l.Modules {
+		m.Tags = "purego"
+		l.Modules[path] = m
+	}
+	if err := l.save(); err != nil {
+		t.Fatal(err)
+	}
+	pure := filepath.Join(c.GoPath(), "src", "example.com", "greet", "asm", "pure.go")
+	if err := os.Remove(pure); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Get(ctx, "example.com/greet@v1.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(pure); err != nil {
+		t.Errorf("greet was not laid out again: %v", err)
+	}
+	for _, n := range res.Notes {
+		if strings.Contains(n, "replaced") {
+			t.Errorf("note %q; the version did not change", n)
+		}
+	}
+	if l, _ = loadLayout(filepath.Dir(c.GoPath())); l.Modules["example.com/words"].Version != "v1.0.0" || l.Modules["example.com/greet"].Tags != "noasm,purego" {
+		t.Errorf("layout after: %+v", l.Modules)
+	}
+}

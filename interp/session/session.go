@@ -94,9 +94,13 @@ type Session struct {
 	mu       sync.Mutex // guards everything below and every call into in
 	in       *yaegi.Interpreter
 	imported map[string]string // package name → import path
-	index    map[string]*symbol
-	defined  map[string]definition // types, funcs and methods ("T.M") declared so far
-	defers   []deferred            // top-level defers of the running cell
+	// failedImports are the source packages yaegi failed to load, by
+	// path; failedNames the names cells imported them under.
+	failedImports map[string]failedImport
+	failedNames   map[string]string
+	index         map[string]*symbol
+	defined       map[string]definition // types, funcs and methods ("T.M") declared so far
+	defers        []deferred            // top-level defers of the running cell
 	// pkg is what the cells declare, for the type checker of package
 	// lower; importer is its importer, kept so that each package is
 	// loaded once.
@@ -138,11 +142,13 @@ func New(opts Options) (*Session, error) {
 	}
 	quietYaegiLog()
 	s := &Session{
-		opts:     opts,
-		stderr:   &stderrFilter{w: opts.Stderr},
-		imported: make(map[string]string),
-		index:    make(map[string]*symbol),
-		defined:  make(map[string]definition),
+		opts:          opts,
+		stderr:        &stderrFilter{w: opts.Stderr},
+		imported:      make(map[string]string),
+		failedImports: make(map[string]failedImport),
+		failedNames:   make(map[string]string),
+		index:         make(map[string]*symbol),
+		defined:       make(map[string]definition),
 		importer: &cachingImporter{imp: newSymbolImporter(importer.Default(), typeSources(), compiledTables()...),
 			failed: make(map[string]error)},
 	}
@@ -237,6 +243,9 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 	if err := cell.DropImported(fset, imported); err != nil {
 		return nil, s.compileError(code, err)
 	}
+	if err := s.checkFailedImports(fset, cell.Imports); err != nil {
+		return nil, s.compileError(code, err)
+	}
 	cell.SplitVarInits(fset, s.isVar)
 	cell.SplitSelfDefines()
 	hasDefers := cell.LowerDefers(rtPackage, "Defer")
@@ -249,6 +258,11 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 		}
 		file := &ast.File{Package: specs[0].Pos(), Name: main, Decls: []ast.Decl{&ast.GenDecl{Tok: token.IMPORT, Specs: specs}}}
 		if _, err := s.run(ctx, code, file); err != nil {
+			s.noteFailedImports(cell.Imports, err.Value)
+			if hint := importHint(err.Value); hint != "" {
+				err.Value += "; " + hint
+				err.Traceback = append(err.Traceback, hint)
+			}
 			return nil, err
 		}
 	}
@@ -259,6 +273,10 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 	var ierr *interp.Error
 	s.defers = nil
 	for _, step := range cell.Steps(fset) {
+		if err := s.checkFailedNames(fset, stepNodes(step)); err != nil {
+			ierr = s.compileError(code, err)
+			break
+		}
 		if len(step.Decls) > 0 {
 			rd, err := s.checkRedefinitions(fset, step.Decls)
 			if err != nil {
