@@ -66,6 +66,9 @@ def module_env(tmp_path, monkeypatch):
     """A cache directory and a file GOPROXY with greet and words, for the kernels started after."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("GOPROXY", write_proxy(tmp_path / "proxy", WORDS, GREET))
+    # The test's modules are made up: the checksum database does not know
+    # them (as with the go command, GONOSUMDB exempts them).
+    monkeypatch.setenv("GONOSUMDB", "example.com")
     monkeypatch.delenv("GOFLAGS", raising=False)
     return tmp_path
 

@@ -44,6 +44,9 @@ type sums struct {
 	file     string
 	readonly bool
 	hashes   map[string]string // "path version" or "path version/go.mod" → h1:…
+	// verify, if set, checks a hash before it is first recorded: the
+	// checksum database (sumdb.go).
+	verify func(m module.Version, goMod bool, h string) error
 }
 
 func loadSums(file string, readonly bool) (*sums, error) {
@@ -88,6 +91,11 @@ func (s *sums) check(m module.Version, goMod bool, h, file string, fromProxy boo
 			what += "/go.mod"
 		}
 		return fmt.Errorf("missing go.sum entry for %s in %s (GOFLAGS=-mod=readonly forbids recording it)", what, s.file)
+	}
+	if s.verify != nil {
+		if err := s.verify(m, goMod, h); err != nil {
+			return err
+		}
 	}
 	f, err := os.OpenFile(s.file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {

@@ -103,6 +103,9 @@ func (c *Cache) Get(ctx context.Context, query string) (*Result, error) {
 	if g.sums, err = loadSums(filepath.Join(c.dir, "go.sum"), s.readonly); err != nil {
 		return nil, fmt.Errorf("go get %s: %w", query, err)
 	}
+	if !s.sumdb.off {
+		g.sums.verify = newSumDBVerifier(ctx, s.sumdb, s.proxy, c.dir).verify
+	}
 	if g.layout, err = loadLayout(c.dir); err != nil {
 		return nil, fmt.Errorf("go get %s: %w", query, err)
 	}

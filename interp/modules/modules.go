@@ -21,8 +21,10 @@
 // compared with go.sum. The first download of a version records its hashes
 // (trust on first use); every later use, from the proxy or from the cache,
 // must match them, so a proxy or cache that changes a published version is
-// caught. The checksum database (GOSUMDB) is not consulted: the first
-// download of a version is trusted as the proxy serves it.
+// caught. Before a hash is first recorded it must match the one the
+// checksum database (GOSUMDB, sum.golang.org by default; GONOSUMDB or
+// GOPRIVATE exempt modules, GOSUMDB=off all) publishes, so a proxy cannot
+// serve us other code than it serves everyone (sumdb.go).
 // GOFLAGS=-mod=readonly makes a missing go.sum line an error instead of
 // recording it, so a go.sum prepared elsewhere pins exactly what may be used.
 //
@@ -61,7 +63,8 @@ import (
 type Config struct {
 	// Dir is the cache directory; "" means [DefaultDir].
 	Dir string
-	// Getenv reads GOPROXY, GONOPROXY, GOPRIVATE and GOFLAGS; nil means
+	// Getenv reads GOPROXY, GONOPROXY, GOPRIVATE, GOSUMDB, GONOSUMDB and
+	// GOFLAGS; nil means
 	// os.Getenv. Tests set it instead of changing the environment.
 	Getenv func(string) string
 	// Client fetches from http(s) proxies; nil means a client that gives
@@ -158,6 +161,7 @@ func SymbolPaths[T any](exports map[string]T) []string {
 type settings struct {
 	proxy    *proxy
 	readonly bool // GOFLAGS=-mod=readonly: go.sum may not grow
+	sumdb    sumDBSettings
 }
 
 func (c *Cache) settings() (*settings, error) {
@@ -170,6 +174,13 @@ func (c *Cache) settings() (*settings, error) {
 		noProxy = c.getenv("GOPRIVATE")
 	}
 	s := &settings{proxy: &proxy{list: list, noProxy: noProxy, client: c.client, userAgent: userAgent()}}
+	noSum := c.getenv("GONOSUMDB")
+	if noSum == "" {
+		noSum = c.getenv("GOPRIVATE")
+	}
+	if s.sumdb, err = parseSumDB(c.getenv("GOSUMDB"), noSum); err != nil {
+		return nil, err
+	}
 	for _, f := range strings.Fields(c.getenv("GOFLAGS")) {
 		mode, ok := strings.CutPrefix(strings.TrimLeft(f, "-"), "mod=")
 		if !ok {
