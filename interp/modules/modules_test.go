@@ -390,6 +390,15 @@ func TestMagic(t *testing.T) {
 		}
 	}
 	out.Reset()
+	// A compiled-in module is a note, not an error: notebooks written for
+	// other kernels get it.
+	if err := c.Magic(ctx, []string{"get", "github.com/go-zeromq/zmq4@v0.17.0"}, &out); err != nil {
+		t.Errorf("%%go get of a compiled-in module: %v", err)
+	}
+	if want := "go: github.com/go-zeromq/zmq4 is compiled into this kernel: import it directly (at the version"; !strings.HasPrefix(out.String(), want) {
+		t.Errorf("%%go get of a compiled-in module printed %q, want %q…", out.String(), want)
+	}
+	out.Reset()
 	if err := c.Magic(ctx, []string{"list"}, &out); err != nil {
 		t.Fatal(err)
 	}
