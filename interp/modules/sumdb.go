@@ -92,38 +92,51 @@ type sumDBOps struct {
 
 	mu       sync.Mutex
 	base     string // where the database is read, once found
+	baseErr  error  // why it cannot be read
 	security string // the database's misbehaviour, if any
 }
 
-// base returns the URL the database is read from: GOSUMDB's URL, else
-// the first http(s) proxy of GOPROXY that says it proxies this
-// database (GET <proxy>/sumdb/<name>/supported), else https://<name>.
-func (o *sumDBOps) baseURL() string {
+// baseURL returns the URL the database is read from, found as the go
+// command finds it: GOSUMDB's URL if it has one; else the GOPROXY entries
+// in order, each asked whether it serves the database (GET
+// <proxy>/sumdb/<name>/supported). The first that says yes is used;
+// "not found" (or any error after a "|") moves on to the next; another
+// error is the database being unavailable. An explicit "direct" or "off",
+// or the end of the list, means https://<name>.
+func (o *sumDBOps) baseURL() (string, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.base != "" {
-		return o.base
+	if o.base != "" || o.baseErr != nil {
+		return o.base, o.baseErr
 	}
 	o.base = o.settings.url
-	if o.base == "" {
-		for _, e := range o.proxy.list {
-			if !strings.HasPrefix(e.url, "http://") && !strings.HasPrefix(e.url, "https://") {
-				continue
-			}
-			if _, err := o.proxy.get(o.ctx, e.url+"/sumdb/"+o.settings.name+"/supported", 1<<10); err == nil {
-				o.base = e.url + "/sumdb/" + o.settings.name
-			}
-			break // the go command asks the first proxy only
+	if o.base != "" {
+		return o.base, nil
+	}
+	for _, e := range o.proxy.list {
+		if e.url == "direct" || e.url == "off" {
+			break
+		}
+		_, err := o.proxy.get(o.ctx, e.url+"/sumdb/"+o.settings.name+"/supported", 1<<10)
+		if err == nil {
+			o.base = e.url + "/sumdb/" + o.settings.name
+			return o.base, nil
+		}
+		if !errors.Is(err, ErrNotFound) && !e.fallThrough {
+			o.baseErr = fmt.Errorf("asking %s whether it serves the checksum database: %w", e.url, err)
+			return "", o.baseErr
 		}
 	}
-	if o.base == "" {
-		o.base = "https://" + o.settings.name
-	}
-	return o.base
+	o.base = "https://" + o.settings.name
+	return o.base, nil
 }
 
 func (o *sumDBOps) ReadRemote(path string) ([]byte, error) {
-	return o.proxy.get(o.ctx, o.baseURL()+path, 10<<20)
+	base, err := o.baseURL()
+	if err != nil {
+		return nil, err
+	}
+	return o.proxy.get(o.ctx, base+path, 10<<20)
 }
 
 func (o *sumDBOps) ReadConfig(file string) ([]byte, error) {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -160,4 +161,50 @@ func TestGetChecksumDatabase(t *testing.T) {
 			t.Errorf("Get = %v, want an error that says how to skip the check", err)
 		}
 	})
+}
+
+// TestSumDBBase: where the database is read, chosen as the go command
+// chooses it from GOPROXY.
+func TestSumDBBase(t *testing.T) {
+	serve := func(status int) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/sumdb/sum.golang.org/supported" {
+				t.Errorf("asked for %s", r.URL.Path)
+			}
+			w.WriteHeader(status)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	ok, missing, broken := serve(http.StatusOK), serve(http.StatusNotFound), serve(http.StatusServiceUnavailable)
+	tests := []struct {
+		goproxy string
+		want    string // "" for an error
+	}{
+		{ok, ok + "/sumdb/sum.golang.org"},
+		{missing + "," + ok, ok + "/sumdb/sum.golang.org"},
+		{missing, "https://sum.golang.org"},
+		{missing + ",direct," + ok, "https://sum.golang.org"},
+		{"off", "https://sum.golang.org"},
+		{broken + "," + ok, ""},
+		{broken + "|" + ok, ok + "/sumdb/sum.golang.org"},
+	}
+	for _, tt := range tests {
+		list, err := parseProxy(tt.goproxy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		settings, _ := parseSumDB("", "")
+		ops := &sumDBOps{ctx: context.Background(), settings: settings, proxy: &proxy{list: list, client: http.DefaultClient}}
+		got, err := ops.baseURL()
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("GOPROXY=%s: base %q, want an error", tt.goproxy, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("GOPROXY=%s: base %q, %v; want %q", tt.goproxy, got, err, tt.want)
+		}
+	}
 }

@@ -50,7 +50,9 @@ func File(dest string, pkg *types.Package) ([]byte, []Skipped, error) {
 		prefix:  "_" + strings.NewReplacer("/", "_", "-", "_", ".", "_", "~", "_").Replace(pkg.Path()) + "_",
 	}
 	g.imports.add("reflect", "reflect")
-	g.self = g.imports.add(pkg.Path(), pkg.Name())
+	// Reserved, not used: a table of untyped constants and skipped generics
+	// never names the package, and an unused import does not compile.
+	g.self = g.imports.reserve(pkg.Path(), pkg.Name())
 
 	var values, typeDefs, wrapperDefs []string
 	var wrappers []string
@@ -61,17 +63,18 @@ func File(dest string, pkg *types.Package) ([]byte, []Skipped, error) {
 			continue
 		}
 		qualified := g.self + "." + name
+		use := func(s string) string { g.imports.use(pkg.Path()); return s }
 		switch obj := obj.(type) {
 		case *types.Const:
 			values = append(values, g.entry(name, g.constant(qualified, obj)))
 		case *types.Var:
-			values = append(values, g.entry(name, "reflect.ValueOf(&"+qualified+").Elem()"))
+			values = append(values, g.entry(name, use("reflect.ValueOf(&"+qualified+").Elem()")))
 		case *types.Func:
 			if obj.Type().(*types.Signature).TypeParams().Len() > 0 {
 				g.skip(name, "generic function")
 				continue
 			}
-			values = append(values, g.entry(name, "reflect.ValueOf("+qualified+")"))
+			values = append(values, g.entry(name, use("reflect.ValueOf("+qualified+")")))
 		case *types.TypeName:
 			if generic(obj.Type()) {
 				g.skip(name, "generic type")
@@ -82,7 +85,7 @@ func File(dest string, pkg *types.Package) ([]byte, []Skipped, error) {
 				g.skip(name, "constraint interface")
 				continue
 			}
-			typeDefs = append(typeDefs, g.entry(name, "reflect.ValueOf((*"+qualified+")(nil))"))
+			typeDefs = append(typeDefs, g.entry(name, use("reflect.ValueOf((*"+qualified+")(nil))")))
 			if !isIface {
 				continue
 			}
@@ -152,6 +155,7 @@ func (g *generator) skip(name, reason string) {
 // an int, and a float constant would be rounded.
 func (g *generator) constant(qualified string, c *types.Const) string {
 	if b, ok := c.Type().(*types.Basic); !ok || b.Info()&types.IsUntyped == 0 {
+		g.imports.use(g.pkg.Path())
 		return "reflect.ValueOf(" + qualified + ")"
 	}
 	var lit, tok string
@@ -162,6 +166,7 @@ func (g *generator) constant(qualified string, c *types.Const) string {
 	case constant.Float:
 		lit, tok = floatLiteral(v), "FLOAT"
 	default: // bool, complex: a reflect.Value holds them exactly
+		g.imports.use(g.pkg.Path())
 		return "reflect.ValueOf(" + qualified + ")"
 	}
 	c1 := g.imports.add("go/constant", "constant")
@@ -195,15 +200,29 @@ func (g *generator) wrapper(name string, iface *types.Interface) (string, string
 	wname := g.prefix + name
 	var fields, methods bytes.Buffer
 	fields.WriteString("\tIValue interface{}\n")
+	names := map[string]bool{"IValue": true}
+	for i := range iface.NumMethods() {
+		names[iface.Method(i).Name()] = true
+	}
+	// Every method is checked before any is written: writing one marks
+	// the imports of its types used.
 	for i := range iface.NumMethods() {
 		m := iface.Method(i)
 		if !m.Exported() {
 			return "", "unexported method " + m.Name()
 		}
-		sig := m.Type().(*types.Signature)
-		if why := g.nameable(sig, nil); why != "" {
+		// The wrapper has a field W<M> for each method M, and the field
+		// IValue: a method with one of those names would clash.
+		if m.Name() == "IValue" || names["W"+m.Name()] {
+			return "", "method " + m.Name() + " clashes with the wrapper's field names"
+		}
+		if why := g.nameable(m.Type(), nil); why != "" {
 			return "", "method " + m.Name() + " uses " + why
 		}
+	}
+	for i := range iface.NumMethods() {
+		m := iface.Method(i)
+		sig := m.Type().(*types.Signature)
 		params, args := g.params(sig)
 		results := g.results(sig)
 		fmt.Fprintf(&fields, "\tW%s func(%s) %s\n", m.Name(), params, results)
@@ -376,17 +395,30 @@ func lastElem(path string) string {
 type importSet struct {
 	byPath map[string]string
 	taken  map[string]bool
+	used   map[string]bool
 }
 
 type importSpec struct{ name, path string }
 
 func newImportSet() *importSet {
-	return &importSet{byPath: make(map[string]string), taken: map[string]bool{"Symbols": true, "W": true, "init": true}}
+	return &importSet{byPath: make(map[string]string), used: make(map[string]bool),
+		taken: map[string]bool{"Symbols": true, "W": true, "init": true}}
 }
 
 // add returns the name of path in the file, choosing one (want, or want
-// with a number) the first time.
+// with a number) the first time, and marks the import used.
 func (s *importSet) add(path, want string) string {
+	name := s.reserve(path, want)
+	s.used[path] = true
+	return name
+}
+
+// use marks a reserved import used.
+func (s *importSet) use(path string) { s.used[path] = true }
+
+// reserve is add without marking the import used: only used imports are
+// written.
+func (s *importSet) reserve(path, want string) string {
 	if name, ok := s.byPath[path]; ok {
 		return name
 	}
@@ -402,7 +434,9 @@ func (s *importSet) add(path, want string) string {
 func (s *importSet) sorted() []importSpec {
 	var specs []importSpec
 	for path, name := range s.byPath {
-		specs = append(specs, importSpec{name, path})
+		if s.used[path] {
+			specs = append(specs, importSpec{name, path})
+		}
 	}
 	slices.SortFunc(specs, func(a, b importSpec) int { return strings.Compare(a.path, b.path) })
 	return specs

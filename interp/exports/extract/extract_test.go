@@ -193,6 +193,67 @@ func TestFileTable(t *testing.T) {
 	}
 }
 
+// TestFileImports: only the imports the table uses are written (an
+// unused one does not compile), also when a wrapper that would have used
+// one is left out.
+func TestFileImports(t *testing.T) {
+	pkgs := checkPackages(t, map[string]string{
+		"example.com/m/consts": `package consts
+
+import "io"
+
+const Version = "1.2.3"
+const Max = 1 << 70
+
+type Number interface{ ~int | ~float64 }
+
+func Sum[T Number](xs ...T) T { var s T; return s }
+
+// Clash cannot have a wrapper (field WRead and method WRead); its
+// first method would have imported io.
+type Clash interface {
+	Read(p []byte) (int, error)
+	WRead(w io.Writer)
+}
+`,
+	}, "example.com/m/consts")
+	src, skipped, err := File("extracted", pkgs["example.com/m/consts"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parser.ParseFile(token.NewFileSet(), "gen.go", src, parser.ImportsOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var imports []string
+	for _, imp := range f.Imports {
+		imports = append(imports, imp.Path.Value)
+	}
+	// consts is used by the Clash type entry; io by nothing.
+	if want := []string{`"example.com/m/consts"`, `"go/constant"`, `"go/token"`, `"reflect"`}; !slices.Equal(imports, want) {
+		t.Errorf("imports %v, want %v\n%s", imports, want, src)
+	}
+	var reasons []string
+	for _, s := range skipped {
+		reasons = append(reasons, s.Name+": "+s.Reason)
+	}
+	if !slices.ContainsFunc(reasons, func(r string) bool {
+		return strings.Contains(r, "Clash: no wrapper, cells cannot implement it: method Read clashes")
+	}) {
+		t.Errorf("skipped %q, want Clash's wrapper left out for the name clash", reasons)
+	}
+
+	// A table of untyped constants only does not import the package.
+	pkgs = checkPackages(t, map[string]string{"example.com/m/only": "package only\n\nconst A, B = 1, \"b\"\n"}, "example.com/m/only")
+	src, _, err = File("extracted", pkgs["example.com/m/only"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(src), `"example.com/m/only"`) {
+		t.Errorf("the unused package is imported:\n%s", src)
+	}
+}
+
 func TestImportNames(t *testing.T) {
 	s := newImportSet()
 	for _, tc := range []struct{ path, want, got string }{
