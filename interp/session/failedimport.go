@@ -20,11 +20,6 @@ import (
 // The session remembers such packages and answers for them with an error
 // that says what happened, before yaegi sees the cell.
 
-// failedImport is a source package whose load failed.
-type failedImport struct {
-	reason string // yaegi's message, without the chain of imports
-}
-
 // importErrorPath finds the packages in yaegi's "import "P" error: …"
 // chain (a package, the package it imports, and so on).
 var importErrorPath = regexp.MustCompile(`import "([^"]+)" error`)
@@ -45,7 +40,7 @@ func (s *Session) noteFailedImports(specs []*ast.ImportSpec, msg string) {
 		if fi, err := os.Stat(filepath.Join(s.opts.GoPath, "src", filepath.FromSlash(path))); err != nil || !fi.IsDir() {
 			continue
 		}
-		s.failedImports[path] = failedImport{reason: reason}
+		s.failedImports[path] = reason
 	}
 	for _, spec := range specs {
 		path, _ := strconv.Unquote(spec.Path.Value)
@@ -76,17 +71,19 @@ func packageNameGuess(path string) string {
 func (s *Session) checkFailedImports(fset *token.FileSet, specs []*ast.ImportSpec) error {
 	for _, spec := range specs {
 		path, _ := strconv.Unquote(spec.Path.Value)
-		if f, ok := s.failedImports[path]; ok {
+		if reason, ok := s.failedImports[path]; ok {
 			return scanner.ErrorList{{Pos: fset.Position(spec.Pos()), Msg: fmt.Sprintf(
 				"import %q: loading it failed earlier in this session (%s); the interpreter keeps a package that "+
-					"failed to load half-loaded, so restart the kernel to import it again", path, f.reason)}}
+					"failed to load half-loaded, so restart the kernel to import it again", path, reason)}}
 		}
 	}
 	return nil
 }
 
 // checkFailedNames returns an error for a use, in nodes, of the name of
-// a failed import (pkg.Name) that nothing has given another meaning since.
+// a failed import (pkg.Name) that nothing has given another meaning since:
+// not the cell (the parser resolved the name to a declaration of the
+// cell, such as a parameter, when id.Obj is set), not an earlier cell.
 func (s *Session) checkFailedNames(fset *token.FileSet, nodes []ast.Node) error {
 	if len(s.failedNames) == 0 {
 		return nil
@@ -99,7 +96,7 @@ func (s *Session) checkFailedNames(fset *token.FileSet, nodes []ast.Node) error 
 				return found == nil
 			}
 			if id, ok := sel.X.(*ast.Ident); ok {
-				if _, failed := s.failedNames[id.Name]; failed && s.imported[id.Name] == "" && !s.isVar(id.Name) && !s.isDefined(id.Name) {
+				if _, failed := s.failedNames[id.Name]; failed && id.Obj == nil && s.imported[id.Name] == "" && !s.isVar(id.Name) && !s.isDefined(id.Name) {
 					found = id
 				}
 			}
@@ -111,7 +108,7 @@ func (s *Session) checkFailedNames(fset *token.FileSet, nodes []ast.Node) error 
 	}
 	path := s.failedNames[found.Name]
 	return scanner.ErrorList{{Pos: fset.Position(found.Pos()), Msg: fmt.Sprintf(
-		"undefined: %s (the import of %q failed: %s)", found.Name, path, s.failedImports[path].reason)}}
+		"undefined: %s (the import of %q failed: %s)", found.Name, path, s.failedImports[path])}}
 }
 
 func (s *Session) isDefined(name string) bool {
@@ -119,14 +116,17 @@ func (s *Session) isDefined(name string) bool {
 	return ok
 }
 
+// undefinedBuiltin matches yaegi's error for a Go 1.21 builtin it lacks.
+var undefinedBuiltin = regexp.MustCompile(`undefined: (min|max|clear)\b`)
+
 // importHint says what to do about a source package yaegi could not load,
 // where the reason is a known one, or returns "".
 func importHint(msg string) string {
 	switch {
-	case strings.Contains(msg, "missing function body"):
+	case strings.Contains(msg, ": missing function body"):
 		return "a func without a body is written in assembly (or linked in): with no pure-Go fallback " +
 			"(build tags purego, noasm), the package must be compiled into the kernel: gokernel build --with PACKAGE"
-	case strings.Contains(msg, "undefined: min"), strings.Contains(msg, "undefined: max"), strings.Contains(msg, "undefined: clear"):
+	case undefinedBuiltin.MatchString(msg):
 		return "the interpreter lacks the min, max and clear builtins in imported packages (cells have them): " +
 			"compile the package into the kernel with gokernel build --with PACKAGE"
 	}

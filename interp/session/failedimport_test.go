@@ -35,6 +35,8 @@ func TestFailedImport(t *testing.T) {
 		{code: "var v asm.T", errName: ErrNameCompile, errVal: `1:7: undefined: asm (the import of "example.com/asm" failed: ` + dir},
 		{code: "x := 1\ny := asm.F()", errName: ErrNameCompile, errVal: "2:6: undefined: asm"},
 		{code: "x := 2\nx", result: "2"},
+		// A parameter of the cell named like the failed import is no use of it.
+		{code: "type box struct{ N int }\nfunc get(asm box) int { return asm.N }\nget(box{3})", result: "3"},
 		// A name of the cell's own shadows the failed import.
 		{code: "type asmT struct{ N int }\nvar asm = asmT{5}\nasm.N", result: "5"},
 	})
@@ -61,6 +63,7 @@ func TestImportHint(t *testing.T) {
 	for _, tc := range []struct{ msg, want string }{
 		{`import "x" error: /p/x/f.go:5:1: missing function body`, "written in assembly"},
 		{`import "x" error: /p/x/f.go:47:12: undefined: max`, "min, max and clear"},
+		{`import "x" error: /p/x/f.go:47:12: undefined: minute`, ""},
 		{`import "x" error: unable to find source related to: "x"`, ""},
 	} {
 		got := importHint(tc.msg)

@@ -94,9 +94,9 @@ type Session struct {
 	mu       sync.Mutex // guards everything below and every call into in
 	in       *yaegi.Interpreter
 	imported map[string]string // package name → import path
-	// failedImports are the source packages yaegi failed to load, by
-	// path; failedNames the names cells imported them under.
-	failedImports map[string]failedImport
+	// failedImports are the source packages yaegi failed to load
+	// (failedimport.go); failedNames the names cells imported them under.
+	failedImports map[string]string // path → why it failed
 	failedNames   map[string]string
 	index         map[string]*symbol
 	defined       map[string]definition // types, funcs and methods ("T.M") declared so far
@@ -145,7 +145,7 @@ func New(opts Options) (*Session, error) {
 		opts:          opts,
 		stderr:        &stderrFilter{w: opts.Stderr},
 		imported:      make(map[string]string),
-		failedImports: make(map[string]failedImport),
+		failedImports: make(map[string]string),
 		failedNames:   make(map[string]string),
 		index:         make(map[string]*symbol),
 		defined:       make(map[string]definition),

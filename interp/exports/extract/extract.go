@@ -176,22 +176,12 @@ func (g *generator) constant(qualified string, c *types.Const) string {
 
 // floatLiteral writes a float constant as a decimal literal, exact for
 // every constant that has a finite decimal form and to 512 bits otherwise.
+// constant.Val of a float is a *big.Float or a *big.Rat.
 func floatLiteral(v constant.Value) string {
-	var f *big.Float
-	switch x := constant.Val(v).(type) {
-	case *big.Float:
-		f = x
-	case *big.Rat:
-		f = new(big.Float).SetPrec(512).SetRat(x)
-	case float64:
-		f = big.NewFloat(x)
-	default: // int64 and *big.Int for float kinds do not occur; be safe
-		f, _ = new(big.Float).SetPrec(512).SetString(v.ExactString())
-		if f == nil {
-			return v.String()
-		}
+	if r, ok := constant.Val(v).(*big.Rat); ok {
+		return new(big.Float).SetPrec(512).SetRat(r).Text('g', -1)
 	}
-	return f.Text('g', -1)
+	return constant.Val(v).(*big.Float).Text('g', -1)
 }
 
 // wrapper returns the source of the wrapper type that lets an interpreted
