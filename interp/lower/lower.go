@@ -72,6 +72,14 @@ type Config struct {
 	// none. A notebook records the variable as declared with that type.
 	Defined func(name string, typ ast.Expr)
 
+	// Program marks a file given to Rewrite or RewriteDecls as a whole
+	// program, which nothing outside it uses: the uses of its generic
+	// functions and types become copies for their type arguments, and the
+	// generic declarations then unused are removed (see monomorphise). A
+	// notebook cell's declarations are not a program: later cells may use
+	// and redefine them.
+	Program bool
+
 	// TypeError, if non-nil, receives the errors of the type check the
 	// rewrite starts with (which it otherwise ignores: notebook code is
 	// often incomplete), so a caller needs no type check of its own.
@@ -191,23 +199,14 @@ func (c Config) imports() *ast.GenDecl {
 // rewrite type-checks file and then rewrites root, which file contains.
 func (c Config) rewrite(fset *token.FileSet, file *ast.File, root ast.Node) (bool, error) {
 	r := &rewriter{
-		fset: fset,
-		cfg:  c,
-		info: &types.Info{
-			Types:      make(map[ast.Expr]types.TypeAndValue),
-			Defs:       make(map[*ast.Ident]types.Object),
-			Uses:       make(map[*ast.Ident]types.Object),
-			Selections: make(map[*ast.SelectorExpr]*types.Selection),
-			Instances:  make(map[*ast.Ident]types.Instance),
-		},
+		fset:      fset,
+		cfg:       c,
+		info:      newInfo(),
 		used:      make(map[string]bool),
 		imports:   make(map[string]string),
 		generated: make(map[ast.Node]bool),
 	}
-	r.check(file)
-	if f, ok := root.(*ast.File); ok {
-		r.orderVars(f)
-	}
+	errs := r.check(file, c.TypeError)
 	for _, f := range append([]*ast.File{file}, c.Files...) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if id, ok := n.(*ast.Ident); ok {
@@ -215,6 +214,14 @@ func (c Config) rewrite(fset *token.FileSet, file *ast.File, root ast.Node) (boo
 			}
 			return true
 		})
+	}
+	if f, ok := root.(*ast.File); ok {
+		// Only code that type-checks is monomorphised: the copies are
+		// made from what the checker found.
+		if c.Program && onlyBenign(errs) && r.monomorphise(f, errs) {
+			r.changed = true
+		}
+		r.orderVars(f)
 	}
 	if b, ok := root.(*ast.BlockStmt); ok && c.Cell {
 		if c.Defined != nil {
@@ -265,13 +272,25 @@ type rewriter struct {
 	errs    scanner.ErrorList
 }
 
-// check type-checks file with c.Files. Type errors are ignored: code from a
-// notebook is often incomplete, and whatever types were found are still
-// useful; yaegi reports the real errors.
-func (r *rewriter) check(file *ast.File) {
+func newInfo() *types.Info {
+	return &types.Info{
+		Types:      make(map[ast.Expr]types.TypeAndValue),
+		Defs:       make(map[*ast.Ident]types.Object),
+		Uses:       make(map[*ast.Ident]types.Object),
+		Selections: make(map[*ast.SelectorExpr]*types.Selection),
+		Instances:  make(map[*ast.Ident]types.Instance),
+	}
+}
+
+// check type-checks file with c.Files, tells typeErr (if non-nil) the
+// errors, and returns them (as "position: message"). Type errors are otherwise
+// ignored: code from a notebook is often incomplete, and whatever types were
+// found are still useful; yaegi reports the real errors.
+func (r *rewriter) check(file *ast.File, typeErr func(types.Error)) map[string]types.Error {
 	imp := r.cfg.Importer
 	if imp == nil {
 		imp = importer.Default()
+		r.cfg.Importer = imp // a recheck reuses it
 	}
 	files := []*ast.File{file}
 	for _, f := range r.cfg.Files {
@@ -279,9 +298,13 @@ func (r *rewriter) check(file *ast.File) {
 			files = append(files, f)
 		}
 	}
+	errs := make(map[string]types.Error)
 	conf := types.Config{Importer: imp, FakeImportC: true, Error: func(err error) {
-		if te, ok := err.(types.Error); ok && r.cfg.TypeError != nil {
-			r.cfg.TypeError(te)
+		if te, ok := err.(types.Error); ok {
+			errs[te.Error()] = te
+			if typeErr != nil {
+				typeErr(te)
+			}
 		}
 	}}
 	r.pkg, _ = conf.Check("main", r.fset, files, r.info)
@@ -299,6 +322,26 @@ func (r *rewriter) check(file *ast.File) {
 			r.imports[path] = imp.Name.Name
 		}
 	}
+	return errs
+}
+
+// onlyBenign reports whether errs holds only errors that leave the types
+// of the code sound: unused imports and variables, and packages the type
+// checker cannot load (the session's own helpers, which yaegi provides).
+func onlyBenign(errs map[string]types.Error) bool {
+	for _, e := range errs {
+		if !e.Soft && !strings.Contains(e.Msg, "could not import") {
+			return false
+		}
+	}
+	return true
+}
+
+// recheck type-checks file again after a rewrite changed it, so that
+// r.info describes the new syntax, and returns its errors.
+func (r *rewriter) recheck(file *ast.File) map[string]types.Error {
+	r.info = newInfo()
+	return r.check(file, nil)
 }
 
 // importedPkg returns the package with the given path among those the

@@ -289,7 +289,7 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 			record := s.indexDecls(fset, rd.kept) // before lowering rewrites them
 			deps := s.dependentsOf(rd.changed, rd.declared)
 			var typeErrs []types.Error
-			decls, err := s.lowerDecls(rd.kept, deps.has, func(te types.Error) { typeErrs = append(typeErrs, te) })
+			decls, err := s.lowerDecls(rd.kept, deps.has, cell.Program, func(te types.Error) { typeErrs = append(typeErrs, te) })
 			if err == nil {
 				err = checkDependents(fset, rd, deps, typeErrs)
 			}
@@ -365,10 +365,13 @@ func (s *Session) lowerConfig(keepBody func(*ast.FuncDecl) bool, decls []ast.Dec
 }
 
 // lowerDecls rewrites declarations with package lower, which type-checks
-// them with the earlier cells and reports the type errors to typeErr.
-func (s *Session) lowerDecls(decls []ast.Decl, keepBody func(*ast.FuncDecl) bool, typeErr func(types.Error)) ([]ast.Decl, error) {
+// them with the earlier cells and reports the type errors to typeErr. The
+// declarations of a whole program (a cell starting with package main) have
+// their generic code monomorphised.
+func (s *Session) lowerDecls(decls []ast.Decl, keepBody func(*ast.FuncDecl) bool, program bool, typeErr func(types.Error)) ([]ast.Decl, error) {
 	cfg := s.lowerConfig(keepBody, decls)
 	cfg.TypeError = typeErr
+	cfg.Program = program
 	decls, _, err := cfg.RewriteDecls(s.in.FileSet(), decls)
 	return decls, err
 }

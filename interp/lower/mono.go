@@ -1,0 +1,636 @@
+package lower
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"reflect"
+	"slices"
+
+	"golang.org/x/tools/go/ast/astutil"
+)
+
+// monoRounds bounds the rounds of monomorphise: each round instantiates the
+// generic code the copies of the previous round use, and a program whose
+// instantiation does not end (F[T] calling F[*T]) stops here, generic.
+const monoRounds = 8
+
+// monomorphise replaces every use of a generic function or type declared in
+// f, with type arguments the file can name, by a copy of the declaration for
+// those arguments (and, for a type, copies of its methods). yaegi's generics
+// are where most of its compiler panics are: explicit instantiation, generic
+// types inside generic functions, constraints with core types, methods of
+// generic types calling each other. Copies are ordinary Go, which yaegi
+// compiles well.
+//
+// A generic declaration that nothing uses any more is removed. The
+// rewrite is all or
+// nothing: if the copies do not type-check (a constant conversion that only
+// a concrete type makes invalid, say), f is left as it was. It reports
+// whether f changed; r.info then describes the new f.
+func (r *rewriter) monomorphise(f *ast.File, before map[string]types.Error) bool {
+	m := &mono{r: r, file: f, funcs: make(map[types.Object]*ast.FuncDecl),
+		types: make(map[types.Object]*genericType), names: make(map[string]string)}
+	if !m.collect() {
+		return false
+	}
+	backup := cloneKeepPos(f.Decls)
+	changed, clean := false, true
+	for range monoRounds {
+		if !m.round() {
+			break
+		}
+		// Between rounds the file may not type-check: a copy made in this
+		// round still names the instances it uses generically, while
+		// their other uses already name copies. The next round replaces
+		// them; the checker still records them.
+		changed = true
+		clean = noNewErrors(r.recheck(f), before)
+		m.collect()
+	}
+	if !changed {
+		// Nothing instantiated here: generics no code uses still go.
+		if m.dropUnused() {
+			r.recheck(f)
+			return true
+		}
+		return false
+	}
+	if !clean {
+		// The copies do not type-check (or instantiation did not end):
+		// back to the generic code.
+		f.Decls = backup
+		r.recheck(f)
+		return false
+	}
+	if m.dropUnused() {
+		r.recheck(f)
+	}
+	return true
+}
+
+// noNewErrors reports whether every error in after was in before (the
+// errors of the code as written, such as an unused import).
+func noNewErrors(after, before map[string]types.Error) bool {
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// A mono holds the state of one monomorphise.
+type mono struct {
+	r     *rewriter
+	file  *ast.File
+	funcs map[types.Object]*ast.FuncDecl // generic funcs declared in file
+	types map[types.Object]*genericType  // generic types declared in file
+	names map[string]string              // instance key → name of its copy
+}
+
+// A genericType is a generic type declaration and its methods.
+type genericType struct {
+	decl    *ast.GenDecl
+	spec    *ast.TypeSpec
+	methods []*ast.FuncDecl
+}
+
+// collect finds the generic declarations of the file and reports whether
+// there are any.
+func (m *mono) collect() bool {
+	clear(m.funcs)
+	clear(m.types)
+	info := m.r.info
+	for _, d := range m.file.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil && d.Type.TypeParams != nil && len(d.Type.TypeParams.List) > 0 {
+				if obj := info.Defs[d.Name]; obj != nil {
+					m.funcs[obj] = d
+				}
+			}
+		case *ast.GenDecl:
+			if d.Tok != token.TYPE {
+				continue
+			}
+			for _, sp := range d.Specs {
+				ts := sp.(*ast.TypeSpec)
+				if ts.TypeParams == nil || len(ts.TypeParams.List) == 0 {
+					continue
+				}
+				if obj := info.Defs[ts.Name]; obj != nil {
+					m.types[obj] = &genericType{decl: d, spec: ts}
+				}
+			}
+		}
+	}
+	for _, d := range m.file.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Recv == nil || len(fd.Recv.List) != 1 {
+			continue
+		}
+		if id := recvBase(fd.Recv.List[0].Type); id != nil {
+			if gt := m.types[info.Uses[id]]; gt != nil {
+				gt.methods = append(gt.methods, fd)
+			}
+		}
+	}
+	return len(m.funcs) > 0 || len(m.types) > 0
+}
+
+// recvBase returns the name of the type in a receiver type expression
+// (T, *T, T[P], *T[P, Q]), or nil.
+func recvBase(e ast.Expr) *ast.Ident {
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.StarExpr:
+			e = x.X
+		case *ast.IndexExpr:
+			e = x.X
+		case *ast.IndexListExpr:
+			e = x.X
+		case *ast.Ident:
+			return x
+		default:
+			return nil
+		}
+	}
+}
+
+// A pendingCopy is an instance found in a round, whose copy is made at the
+// end of the round.
+type pendingCopy struct {
+	obj  types.Object
+	args []ast.Expr
+	name string
+}
+
+// round replaces the instances the file uses by the names of their copies,
+// making the copies not made yet, and reports whether anything changed.
+func (m *mono) round() bool {
+	var pending []pendingCopy
+	changed := false
+	name := func(id *ast.Ident) string {
+		n, p := m.instance(id)
+		if p != nil {
+			pending = append(pending, *p)
+		}
+		return n
+	}
+	astutil.Apply(m.file, nil, func(c *astutil.Cursor) bool {
+		var id *ast.Ident
+		switch n := c.Node().(type) {
+		case *ast.IndexExpr:
+			id, _ = n.X.(*ast.Ident)
+		case *ast.IndexListExpr:
+			id, _ = n.X.(*ast.Ident)
+		case *ast.Ident:
+			switch c.Parent().(type) {
+			case *ast.IndexExpr, *ast.IndexListExpr:
+				if c.Name() == "X" {
+					return true // the parent is replaced whole
+				}
+			}
+			id = n
+		}
+		if id == nil {
+			return true
+		}
+		if n := name(id); n != "" {
+			c.Replace(&ast.Ident{NamePos: id.NamePos, Name: n})
+			changed = true
+		}
+		return true
+	})
+	for _, p := range pending {
+		m.instantiate(p)
+	}
+	return changed
+}
+
+// instance returns the name of the copy for the instance id denotes, or ""
+// if id denotes none that can be copied; the copy to make, if it is new.
+func (m *mono) instance(id *ast.Ident) (string, *pendingCopy) {
+	info := m.r.info
+	inst, ok := info.Instances[id]
+	if !ok {
+		return "", nil
+	}
+	obj := info.Uses[id]
+	if obj == nil || (m.funcs[obj] == nil && m.types[obj] == nil) {
+		return "", nil
+	}
+	if inst.TypeArgs == nil || inst.TypeArgs.Len() == 0 {
+		return "", nil
+	}
+	key := obj.Name() + "["
+	args := make([]ast.Expr, inst.TypeArgs.Len())
+	for i := range inst.TypeArgs.Len() {
+		t := inst.TypeArgs.At(i)
+		if !m.nameable(t) {
+			return "", nil
+		}
+		e, err := m.r.typeExpr(t)
+		if err != nil {
+			return "", nil
+		}
+		args[i] = e
+		if i > 0 {
+			key += ", "
+		}
+		key += types.TypeString(t, func(p *types.Package) string { return p.Path() })
+	}
+	key += "]"
+	if n, ok := m.names[key]; ok {
+		return n, nil
+	}
+	n := m.r.fresh(obj.Name()).Name
+	m.names[key] = n
+	return n, &pendingCopy{obj: obj, args: args, name: n}
+}
+
+// nameable reports whether t can be written at package level: it mentions
+// no type parameter and no type declared inside a function.
+func (m *mono) nameable(t types.Type) bool {
+	ok := true
+	seen := make(map[types.Type]bool)
+	var walk func(types.Type)
+	walk = func(t types.Type) {
+		if !ok || t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		switch t := t.(type) {
+		case *types.TypeParam:
+			ok = false
+		case *types.Named:
+			obj := t.Obj()
+			if obj.Pkg() != nil && obj.Parent() != obj.Pkg().Scope() {
+				ok = false
+				return
+			}
+			if args := t.TypeArgs(); args != nil {
+				for i := range args.Len() {
+					walk(args.At(i))
+				}
+			}
+		case *types.Alias:
+			obj := t.Obj()
+			if obj.Pkg() != nil && obj.Parent() != obj.Pkg().Scope() {
+				ok = false
+			}
+		case *types.Pointer:
+			walk(t.Elem())
+		case *types.Slice:
+			walk(t.Elem())
+		case *types.Array:
+			walk(t.Elem())
+		case *types.Map:
+			walk(t.Key())
+			walk(t.Elem())
+		case *types.Chan:
+			walk(t.Elem())
+		case *types.Signature:
+			for _, tup := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := range tup.Len() {
+					walk(tup.At(i).Type())
+				}
+			}
+		case *types.Struct:
+			for i := range t.NumFields() {
+				walk(t.Field(i).Type())
+			}
+		case *types.Interface:
+			for i := range t.NumExplicitMethods() {
+				walk(t.ExplicitMethod(i).Type())
+			}
+			for i := range t.NumEmbeddeds() {
+				walk(t.EmbeddedType(i))
+			}
+		}
+	}
+	walk(t)
+	return ok
+}
+
+// instantiate adds the copy p describes after its generic declaration.
+func (m *mono) instantiate(p pendingCopy) {
+	var added []ast.Decl
+	var after ast.Decl
+	if fd := m.funcs[p.obj]; fd != nil {
+		cp := m.substitute(fd, p.args).(*ast.FuncDecl)
+		cp.Name = &ast.Ident{NamePos: fd.Name.NamePos, Name: p.name}
+		cp.Type.TypeParams = nil
+		added, after = []ast.Decl{cp}, fd
+	} else {
+		gt := m.types[p.obj]
+		ts := m.substitute(gt.spec, p.args).(*ast.TypeSpec)
+		ts.Name = &ast.Ident{NamePos: gt.spec.Name.NamePos, Name: p.name}
+		ts.TypeParams = nil
+		added = []ast.Decl{&ast.GenDecl{TokPos: gt.decl.TokPos, Tok: token.TYPE, Specs: []ast.Spec{ts}}}
+		for _, md := range gt.methods {
+			cp := m.substitute(md, p.args).(*ast.FuncDecl)
+			setRecvBase(cp.Recv.List[0], p.name)
+			added = append(added, cp)
+		}
+		after = gt.decl
+		if len(gt.methods) > 0 {
+			after = gt.methods[len(gt.methods)-1]
+		}
+	}
+	for i, d := range m.file.Decls {
+		if d == after {
+			m.file.Decls = append(m.file.Decls[:i+1], append(added, m.file.Decls[i+1:]...)...)
+			return
+		}
+	}
+	m.file.Decls = append(m.file.Decls, added...)
+}
+
+// setRecvBase makes a copied method's receiver T[P] (or *T[P]) the type name.
+func setRecvBase(f *ast.Field, name string) {
+	e := &f.Type
+	for {
+		switch x := (*e).(type) {
+		case *ast.ParenExpr:
+			e = &x.X
+		case *ast.StarExpr:
+			e = &x.X
+		case *ast.IndexExpr, *ast.IndexListExpr, *ast.Ident:
+			*e = &ast.Ident{NamePos: x.Pos(), Name: name}
+			return
+		default:
+			return
+		}
+	}
+}
+
+// substitute returns a copy of the generic declaration n with each use of
+// its type parameters replaced by the type argument at the parameter's
+// index. Within one declaration every type parameter is the declaration's
+// own (a method's are its receiver's), so the index identifies it.
+// Positions are kept, so that errors in a copy point at the code written.
+func (m *mono) substitute(n ast.Node, args []ast.Expr) ast.Node {
+	info := m.r.info
+	replacement := func(id *ast.Ident) ast.Expr {
+		obj := info.Uses[id]
+		if obj == nil {
+			obj = info.Defs[id]
+		}
+		tn, ok := obj.(*types.TypeName)
+		if !ok {
+			return nil
+		}
+		tp, ok := tn.Type().(*types.TypeParam)
+		if !ok || tp.Index() >= len(args) {
+			return nil
+		}
+		e := clone(args[tp.Index()])
+		setPos(reflect.ValueOf(e), id.Pos())
+		return e
+	}
+	cp := cloneSubst(reflect.ValueOf(n), replacement).Interface().(ast.Node)
+	// A type written in place of a parameter needs parentheses where it
+	// is the operand of a conversion or selector: (*T)(x), (*T).M.
+	astutil.Apply(cp, nil, func(c *astutil.Cursor) bool {
+		switch n := c.Node().(type) {
+		case *ast.CallExpr:
+			n.Fun = parenType(n.Fun)
+		case *ast.SelectorExpr:
+			n.X = parenType(n.X)
+		case *ast.TypeSwitchStmt:
+			dedupeCases(n, info)
+		}
+		return true
+	})
+	return cp
+}
+
+// parenType parenthesises e unless it is a name, a selector or an
+// instance, which need none as an operand.
+func parenType(e ast.Expr) ast.Expr {
+	switch e.(type) {
+	case *ast.StarExpr, *ast.FuncType, *ast.ChanType, *ast.ArrayType, *ast.MapType, *ast.InterfaceType, *ast.StructType:
+		return &ast.ParenExpr{Lparen: e.Pos(), X: e, Rparen: e.End()}
+	}
+	return e
+}
+
+// dedupeCases removes from a copied type switch the case types that an
+// earlier case already lists: with type parameters replaced, `case int,
+// T:` may name int twice, which Go rejects outside generic code. The first
+// matching case is the one a generic type switch takes, so the later
+// duplicates are dead.
+func dedupeCases(ts *ast.TypeSwitchStmt, info *types.Info) {
+	seen := make(map[string]bool)
+	var list []ast.Stmt
+	for _, s := range ts.Body.List {
+		cc := s.(*ast.CaseClause)
+		if cc.List == nil {
+			list = append(list, cc) // default
+			continue
+		}
+		var kept []ast.Expr
+		for _, e := range cc.List {
+			k := types.ExprString(e)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			kept = append(kept, e)
+		}
+		if len(kept) == 0 {
+			continue
+		}
+		cc.List = kept
+		list = append(list, cc)
+	}
+	ts.Body.List = list
+}
+
+// dropUnused removes the generic declarations (and methods) that the file
+// no longer uses, and reports whether it removed any. A generic used only
+// by generics that go is removed too.
+func (m *mono) dropUnused() bool {
+	own := make(map[ast.Node]types.Object) // generic decl → its object
+	for obj, fd := range m.funcs {
+		own[fd] = obj
+	}
+	for obj, gt := range m.types {
+		for _, md := range gt.methods {
+			own[md] = obj
+		}
+	}
+	// uses[d] lists the generics declaration d mentions, other than its own.
+	uses := make(map[ast.Decl][]types.Object)
+	for _, d := range m.file.Decls {
+		ast.Inspect(d, func(n ast.Node) bool {
+			id, ok := n.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			obj := m.r.info.Uses[id]
+			if obj != nil && obj != own[d] && (m.funcs[obj] != nil || m.types[obj] != nil) && !m.declares(d, obj) {
+				uses[d] = append(uses[d], obj)
+			}
+			return true
+		})
+	}
+	dropped := make(map[types.Object]bool)
+	for obj := range m.funcs {
+		dropped[obj] = true
+	}
+	for obj := range m.types {
+		dropped[obj] = true
+	}
+	// A generic stays if a declaration that stays uses it.
+	for changed := true; changed; {
+		changed = false
+		for _, d := range m.file.Decls {
+			if m.isDropped(d, own, dropped) {
+				continue
+			}
+			for _, obj := range uses[d] {
+				if dropped[obj] {
+					delete(dropped, obj)
+					changed = true
+				}
+			}
+		}
+	}
+	if len(dropped) == 0 {
+		return false
+	}
+	var decls []ast.Decl
+	for _, d := range m.file.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
+			specs := slices.DeleteFunc(slices.Clone(gd.Specs), func(sp ast.Spec) bool {
+				return dropped[m.r.info.Defs[sp.(*ast.TypeSpec).Name]]
+			})
+			if len(specs) == 0 {
+				continue
+			}
+			gd.Specs = specs
+		} else if m.isDropped(d, own, dropped) {
+			continue
+		}
+		decls = append(decls, d)
+	}
+	m.file.Decls = decls
+	return true
+}
+
+// declares reports whether d is a type declaration declaring obj.
+func (m *mono) declares(d ast.Decl, obj types.Object) bool {
+	gd, ok := d.(*ast.GenDecl)
+	if !ok || gd.Tok != token.TYPE {
+		return false
+	}
+	for _, sp := range gd.Specs {
+		if m.r.info.Defs[sp.(*ast.TypeSpec).Name] == obj {
+			return true
+		}
+	}
+	return false
+}
+
+// isDropped reports whether d declares only generics being dropped.
+func (m *mono) isDropped(d ast.Decl, own map[ast.Node]types.Object, dropped map[types.Object]bool) bool {
+	if obj, ok := own[d]; ok {
+		return dropped[obj]
+	}
+	gd, ok := d.(*ast.GenDecl)
+	if !ok || gd.Tok != token.TYPE {
+		return false
+	}
+	for _, sp := range gd.Specs {
+		if !dropped[m.r.info.Defs[sp.(*ast.TypeSpec).Name]] {
+			return false
+		}
+	}
+	return true
+}
+
+// cloneKeepPos returns a deep copy of decls that keeps positions.
+func cloneKeepPos(decls []ast.Decl) []ast.Decl {
+	out := make([]ast.Decl, len(decls))
+	for i, d := range decls {
+		out[i] = cloneSubst(reflect.ValueOf(d), nil).Interface().(ast.Decl)
+	}
+	return out
+}
+
+// cloneSubst deep-copies syntax like clone but keeps positions, and puts
+// subst's replacement (if non-nil) in place of an identifier held in a
+// field of type ast.Expr.
+func cloneSubst(v reflect.Value, subst func(*ast.Ident) ast.Expr) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || !v.Type().Implements(nodeType) {
+			return reflect.Zero(v.Type())
+		}
+		p := reflect.New(v.Type().Elem())
+		p.Elem().Set(cloneSubst(v.Elem(), subst))
+		return p
+	case reflect.Interface:
+		if v.IsNil() {
+			return v
+		}
+		if id, ok := v.Interface().(*ast.Ident); ok && subst != nil && v.Type() == exprType {
+			if e := subst(id); e != nil {
+				out := reflect.New(v.Type()).Elem()
+				out.Set(reflect.ValueOf(e))
+				return out
+			}
+		}
+		out := reflect.New(v.Type()).Elem()
+		out.Set(cloneSubst(v.Elem(), subst))
+		return out
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			s.Index(i).Set(cloneSubst(v.Index(i), subst))
+		}
+		return s
+	case reflect.Struct:
+		s := reflect.New(v.Type()).Elem()
+		for i := range v.NumField() {
+			s.Field(i).Set(cloneSubst(v.Field(i), subst))
+		}
+		return s
+	}
+	return v
+}
+
+var exprType = reflect.TypeFor[ast.Expr]()
+
+// setPos sets every position in the syntax v holds to pos, so that the
+// printer lays out a type written in place of a parameter as it did the
+// parameter.
+func setPos(v reflect.Value, pos token.Pos) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			setPos(v.Elem(), pos)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			setPos(v.Index(i), pos)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Field(i)
+			if f.Type() == posType {
+				f.SetInt(int64(pos))
+				continue
+			}
+			setPos(f, pos)
+		}
+	}
+}
