@@ -80,6 +80,12 @@ type Config struct {
 	// and redefine them.
 	Program bool
 
+	// Print, if set, names a package (as the rewritten code refers to it)
+	// whose Print(newline bool, args ...any) and PrintIface(v any) any
+	// implement the builtins print and println as Go's runtime does; their
+	// calls are rewritten to use it (yaegi prints with fmt's %v, on stdout).
+	Print string
+
 	// TypeError, if non-nil, receives the errors of the type check the
 	// rewrite starts with (which it otherwise ignores: notebook code is
 	// often incomplete), so a caller needs no type check of its own.
@@ -492,6 +498,13 @@ func (r *rewriter) apply(root ast.Node) {
 			}
 		case *ast.AssignStmt:
 			r.parallelAssign(c, n)
+			if as, ok := c.Node().(*ast.AssignStmt); ok {
+				r.blankAssign(c, as)
+			}
+		case *ast.CommClause:
+			r.selectAssign(n)
+		case *ast.BinaryExpr:
+			r.shiftOperand(n)
 		case *ast.ExprStmt:
 			if s := r.clearStmt(n); s != nil {
 				r.replace(c, s)
@@ -502,6 +515,10 @@ func (r *rewriter) apply(root ast.Node) {
 			}
 		case *ast.CallExpr:
 			if e := r.minMax(n); e != nil {
+				c.Replace(e)
+				break
+			}
+			if e := r.builtinPrint(n); e != nil {
 				c.Replace(e)
 				break
 			}

@@ -183,7 +183,12 @@ func New(opts Options) (*Session, error) {
 			"Stdout": reflect.ValueOf(&stdout).Elem(),
 			"Stderr": reflect.ValueOf(&stderr).Elem(),
 		}},
-		{rtPath + "/" + rtPackage: {"Defer": reflect.ValueOf(s.addDefer)}},
+		{rtPath + "/" + rtPackage: {
+			"Defer": reflect.ValueOf(s.addDefer),
+			// The builtins print and println (package lower's Print).
+			"Print":      reflect.ValueOf(func(newline bool, args ...any) { builtinPrint(s.stderr, newline, args) }),
+			"PrintIface": reflect.ValueOf(printIface),
+		}},
 		inputSymbols(stdin),
 		{"runtime/runtime": {"Goexit": reflect.ValueOf(s.goexit)}},
 		commSymbols(s.comms),
@@ -361,7 +366,7 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 // a step that declares decls: the earlier cells are the package it is
 // checked with, with the bodies of the funcs keepBody accepts (nil: none).
 func (s *Session) lowerConfig(keepBody func(*ast.FuncDecl) bool, decls []ast.Decl) lower.Config {
-	return lower.Config{Files: s.pkg.Files(keepBody, decls...), Importer: s.importer, Cell: true}
+	return lower.Config{Files: s.pkg.Files(keepBody, decls...), Importer: s.importer, Cell: true, Print: rtPackage}
 }
 
 // lowerDecls rewrites declarations with package lower, which type-checks

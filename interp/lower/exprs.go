@@ -1,0 +1,136 @@
+package lower
+
+import (
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strconv"
+
+	"golang.org/x/tools/go/ast/astutil"
+)
+
+// blankAssign turns `_ = e` (every operand on the left blank) inside a
+// function into `var _ = e`, which means the same: yaegi v0.16.1 stores a
+// comparison assigned to _ in a slot of another type and fails at run time
+// ("reflect: call of reflect.Value.SetBool on int Value" for `_ = x == 1`).
+func (r *rewriter) blankAssign(c *astutil.Cursor, n *ast.AssignStmt) {
+	if n.Tok != token.ASSIGN || len(r.funcs) == 0 || c.Index() < 0 {
+		return
+	}
+	names := make([]*ast.Ident, len(n.Lhs))
+	for i, e := range n.Lhs {
+		id, ok := e.(*ast.Ident)
+		if !ok || id.Name != "_" {
+			return
+		}
+		names[i] = &ast.Ident{NamePos: id.NamePos, Name: "_"}
+	}
+	for _, e := range n.Rhs {
+		if tv, ok := r.info.Types[e]; !ok || tv.IsNil() || tv.Value != nil {
+			return // `var _ = nil` does not compile; constants are harmless
+		}
+	}
+	c.Replace(&ast.DeclStmt{Decl: &ast.GenDecl{TokPos: n.Pos(), Tok: token.VAR,
+		Specs: []ast.Spec{&ast.ValueSpec{Names: names, Values: n.Rhs}}}})
+	r.changed = true
+}
+
+// shiftOperand gives an untyped constant shifted by a non-constant count
+// the type Go gives it (that of the context): yaegi v0.16.1 computes
+// `1 << (1 << uint(x))` with the inner shift's value in an int where it
+// reads a uint, and fails at run time.
+func (r *rewriter) shiftOperand(n *ast.BinaryExpr) {
+	if !r.isVarShift(n) {
+		return
+	}
+	if tv := r.info.Types[n.X]; tv.Value != nil {
+		b, ok := tv.Type.(*types.Basic)
+		if ok && b.Info()&types.IsUntyped == 0 && b.Info()&types.IsInteger != 0 {
+			if te, err := r.typeExpr(tv.Type); err == nil {
+				n.X = &ast.CallExpr{Fun: te, Args: []ast.Expr{n.X}}
+				r.changed = true
+			}
+		}
+	}
+	// A count that is itself such a shift is left untyped by go/types;
+	// its value only matters as a uint.
+	if y, ok := ast.Unparen(n.Y).(*ast.BinaryExpr); ok && r.isVarShift(y) {
+		if tv := r.info.Types[y.X]; tv.Value != nil && isUntyped(tv.Type) {
+			y.X = &ast.CallExpr{Fun: ident("uint"), Args: []ast.Expr{y.X}}
+			r.changed = true
+		}
+	}
+}
+
+// isVarShift reports whether n is a shift whose value is not constant.
+func (r *rewriter) isVarShift(n *ast.BinaryExpr) bool {
+	if n.Op != token.SHL && n.Op != token.SHR {
+		return false
+	}
+	tv, ok := r.info.Types[n]
+	return ok && tv.Value == nil
+}
+
+// selectAssign turns a select case that assigns what it receives,
+// `case v, ok = <-c:`, into one that defines temporaries and assigns them
+// at the start of its body, as Go does once the case is chosen: yaegi
+// v0.16.1 fails with "reflect.Select: invalid Dir" on the assigning form.
+func (r *rewriter) selectAssign(cc *ast.CommClause) {
+	as, ok := cc.Comm.(*ast.AssignStmt)
+	if !ok || as.Tok != token.ASSIGN || len(as.Rhs) != 1 {
+		return
+	}
+	blank := true
+	lhs := make([]ast.Expr, len(as.Lhs))
+	temps := make([]ast.Expr, len(as.Lhs))
+	for i, e := range as.Lhs {
+		lhs[i] = e
+		if id, ok := e.(*ast.Ident); ok && id.Name == "_" {
+			temps[i] = ident("_")
+			continue
+		}
+		blank = false
+		temps[i] = r.fresh("Recv")
+	}
+	if blank {
+		// case _ = <-c: receives and discards.
+		cc.Comm = &ast.ExprStmt{X: as.Rhs[0]}
+		r.changed = true
+		return
+	}
+	cc.Comm = &ast.AssignStmt{Lhs: temps, TokPos: as.TokPos, Tok: token.DEFINE, Rhs: as.Rhs}
+	var dst, src []ast.Expr
+	for i := range lhs {
+		if id, ok := temps[i].(*ast.Ident); ok && id.Name != "_" {
+			dst = append(dst, lhs[i])
+			src = append(src, ident(id.Name))
+		}
+	}
+	assign := &ast.AssignStmt{Lhs: dst, Tok: token.ASSIGN, Rhs: src}
+	cc.Body = append([]ast.Stmt{assign}, cc.Body...)
+	r.changed = true
+}
+
+// builtinPrint returns the call of cfg.Print's Print that replaces call, a
+// call of the builtin print or println, or nil. An operand whose static
+// type is an interface is marked, as Go prints such an operand's two words.
+func (r *rewriter) builtinPrint(call *ast.CallExpr) ast.Expr {
+	pkg := r.cfg.Print
+	if pkg == "" || call.Ellipsis.IsValid() {
+		return nil
+	}
+	newline := r.isBuiltin(call.Fun, "println")
+	if !newline && !r.isBuiltin(call.Fun, "print") {
+		return nil
+	}
+	args := []ast.Expr{ident(strconv.FormatBool(newline))}
+	for _, a := range call.Args {
+		if t := r.typeOf(a); t != nil && types.IsInterface(t) && !isUntyped(t) {
+			a = &ast.CallExpr{Fun: &ast.SelectorExpr{X: ident(pkg), Sel: ident("PrintIface")}, Args: []ast.Expr{a}}
+		}
+		args = append(args, a)
+	}
+	r.changed = true
+	return &ast.CallExpr{Fun: &ast.SelectorExpr{X: ident(pkg), Sel: &ast.Ident{NamePos: call.Pos(), Name: "Print"}},
+		Lparen: call.Lparen, Args: args, Rparen: call.Rparen}
+}
