@@ -9,8 +9,9 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 )
 
-// blankAssign turns `_ = e` (every operand on the left blank) inside a
-// function into `var _ = e`, which means the same: yaegi v0.16.1 stores a
+// blankAssign turns `_ = x == y` (every operand on the left blank, a
+// comparison on the right) inside a function into `var _ = x == y`, which
+// means the same: yaegi v0.16.1 stores a
 // comparison assigned to _ in a slot of another type and fails at run time
 // ("reflect: call of reflect.Value.SetBool on int Value" for `_ = x == 1`).
 func (r *rewriter) blankAssign(c *astutil.Cursor, n *ast.AssignStmt) {
@@ -25,10 +26,20 @@ func (r *rewriter) blankAssign(c *astutil.Cursor, n *ast.AssignStmt) {
 		}
 		names[i] = &ast.Ident{NamePos: id.NamePos, Name: "_"}
 	}
+	comparison := false
 	for _, e := range n.Rhs {
 		if tv, ok := r.info.Types[e]; !ok || tv.IsNil() || tv.Value != nil {
 			return // `var _ = nil` does not compile; constants are harmless
 		}
+		if b, ok := ast.Unparen(e).(*ast.BinaryExpr); ok {
+			switch b.Op {
+			case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ:
+				comparison = true
+			}
+		}
+	}
+	if !comparison {
+		return // the one form measured to fail
 	}
 	c.Replace(&ast.DeclStmt{Decl: &ast.GenDecl{TokPos: n.Pos(), Tok: token.VAR,
 		Specs: []ast.Spec{&ast.ValueSpec{Names: names, Values: n.Rhs}}}})
