@@ -4,7 +4,9 @@
 // TestCorpus runs every program under $(go env GOROOT)/test whose first line
 // is "// run" through [session.Session], each in a child process (a program
 // can crash or hang the interpreter), and compares its combined output with
-// the program's .out file, or expects no output when there is none. It prints
+// the program's .out file, or expects no output when there is none. As in
+// Go's own harness (cmd/internal/testdir), a program runs in $GOROOT/test,
+// with STDLIB_IMPORTCFG set. It prints
 // the pass rate by folder and the failures by cause. It is skipped unless
 // GOKERNEL_CORPUS=1, because it takes minutes:
 //
@@ -88,6 +90,19 @@ func TestCorpus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Programs that build others (linkobj.go) read the standard
+	// library's import configuration from STDLIB_IMPORTCFG, which Go's
+	// harness provides.
+	importcfg, err := exec.Command("go", "list", "-export", "-f",
+		"{{if .Export}}packagefile {{.ImportPath}}={{.Export}}{{end}}", "std").Output()
+	if err != nil {
+		t.Fatalf("go list -export std: %v", err)
+	}
+	cfgFile := filepath.Join(t.TempDir(), "importcfg")
+	if err := os.WriteFile(cfgFile, importcfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "PWD="+dir, "GOENV=off", "GOFLAGS=", "STDLIB_IMPORTCFG="+cfgFile, envEnable+"=")
 
 	outcomes := make([]outcome, len(programs))
 	work := make(chan int)
@@ -95,7 +110,7 @@ func TestCorpus(t *testing.T) {
 	for range runtime.NumCPU() {
 		wg.Go(func() {
 			for i := range work {
-				outcomes[i] = runOne(t, self, dir, programs[i], timeout)
+				outcomes[i] = runOne(t, self, dir, programs[i], env, timeout)
 			}
 		})
 	}
@@ -170,16 +185,17 @@ type status struct {
 }
 
 // runOne runs one program in a child process and judges its output.
-func runOne(t *testing.T, self, dir, program string, timeout time.Duration) outcome {
+func runOne(t *testing.T, self, dir, program string, env []string, timeout time.Duration) outcome {
 	tmp := t.TempDir()
 	output, statusFile := filepath.Join(tmp, "output"), filepath.Join(tmp, "status")
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, self, "-test.run=^TestCorpusChild$")
-	cmd.Dir = filepath.Dir(filepath.Join(dir, program))
-	cmd.Env = append(os.Environ(),
-		envProgram+"="+filepath.Join(dir, program), envOutput+"="+output, envStatus+"="+statusFile,
-		envEnable+"=")
+	// As Go's own harness (cmd/internal/testdir) runs a "run" test: in
+	// $GOROOT/test, whose paths some programs use (fixedbugs/bug369.dir).
+	cmd.Dir = dir
+	cmd.Env = append(slices.Clip(env),
+		envProgram+"="+filepath.Join(dir, program), envOutput+"="+output, envStatus+"="+statusFile)
 	cmd.WaitDelay = time.Second
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr

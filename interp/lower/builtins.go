@@ -129,6 +129,12 @@ func (r *rewriter) clearStmt(stmt *ast.ExprStmt) ast.Stmt {
 		r.errorf(call.Pos(), "clear: the type of the operand is unknown")
 		return nil
 	}
+	if _, ok := t.Underlying().(*types.Map); ok && r.cfg.Runtime != "" {
+		// Deleting key by key leaves NaN keys, which no lookup finds.
+		r.changed = true
+		return &ast.ExprStmt{X: &ast.CallExpr{Fun: &ast.SelectorExpr{X: ident(r.cfg.Runtime), Sel: ident("ClearMap")},
+			Lparen: call.Lparen, Args: []ast.Expr{arg}, Rparen: call.Rparen}}
+	}
 	out := r.block()
 	target := ast.Expr(arg)
 	if _, ok := ast.Unparen(arg).(*ast.Ident); !ok {

@@ -9,11 +9,13 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 )
 
-// blankAssign turns `_ = x == y` (every operand on the left blank, a
-// comparison on the right) inside a function into `var _ = x == y`, which
-// means the same: yaegi v0.16.1 stores a
-// comparison assigned to _ in a slot of another type and fails at run time
-// ("reflect: call of reflect.Value.SetBool on int Value" for `_ = x == 1`).
+// blankAssign turns `_ = x == y` and `_ = F(x)` (every operand on the left
+// blank; a comparison, or a call of a generic function, on the right)
+// inside a function into `var _ = …`, which means the same: yaegi v0.16.1
+// stores such a value assigned to _ in a slot of another type and fails
+// at run time ("reflect: call of reflect.Value.SetBool on int Value" for
+// `_ = x == 1`; "interface {} is nil, not map[string]struct {}" for
+// `_ = maps.Clone(m)`).
 func (r *rewriter) blankAssign(c *astutil.Cursor, n *ast.AssignStmt) {
 	if n.Tok != token.ASSIGN || len(r.funcs) == 0 || c.Index() < 0 {
 		return
@@ -26,20 +28,23 @@ func (r *rewriter) blankAssign(c *astutil.Cursor, n *ast.AssignStmt) {
 		}
 		names[i] = &ast.Ident{NamePos: id.NamePos, Name: "_"}
 	}
-	comparison := false
+	failing := false
 	for _, e := range n.Rhs {
 		if tv, ok := r.info.Types[e]; !ok || tv.IsNil() || tv.Value != nil {
 			return // `var _ = nil` does not compile; constants are harmless
 		}
-		if b, ok := ast.Unparen(e).(*ast.BinaryExpr); ok {
-			switch b.Op {
+		switch e := ast.Unparen(e).(type) {
+		case *ast.BinaryExpr:
+			switch e.Op {
 			case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ:
-				comparison = true
+				failing = true
 			}
+		case *ast.CallExpr:
+			failing = failing || r.isGenericCall(e)
 		}
 	}
-	if !comparison {
-		return // the one form measured to fail
+	if !failing {
+		return // the forms measured to fail
 	}
 	c.Replace(&ast.DeclStmt{Decl: &ast.GenDecl{TokPos: n.Pos(), Tok: token.VAR,
 		Specs: []ast.Spec{&ast.ValueSpec{Names: names, Values: n.Rhs}}}})
@@ -122,17 +127,22 @@ func (r *rewriter) selectAssign(cc *ast.CommClause) {
 	r.changed = true
 }
 
-// builtinPrint returns the call of cfg.Print's Print that replaces call, a
+// builtinPrint returns the call of cfg.Runtime's Print that replaces call, a
 // call of the builtin print or println, or nil. An operand whose static
 // type is an interface is marked, as Go prints such an operand's two words.
 func (r *rewriter) builtinPrint(call *ast.CallExpr) ast.Expr {
-	pkg := r.cfg.Print
+	pkg := r.cfg.Runtime
 	if pkg == "" || call.Ellipsis.IsValid() {
 		return nil
 	}
 	newline := r.isBuiltin(call.Fun, "println")
 	if !newline && !r.isBuiltin(call.Fun, "print") {
 		return nil
+	}
+	if len(call.Args) == 1 {
+		if _, ok := r.typeOf(call.Args[0]).(*types.Tuple); ok {
+			return nil // println(f()) of a multi-value f
+		}
 	}
 	args := []ast.Expr{ident(strconv.FormatBool(newline))}
 	for _, a := range call.Args {
@@ -144,4 +154,83 @@ func (r *rewriter) builtinPrint(call *ast.CallExpr) ast.Expr {
 	r.changed = true
 	return &ast.CallExpr{Fun: &ast.SelectorExpr{X: ident(pkg), Sel: &ast.Ident{NamePos: call.Pos(), Name: "Print"}},
 		Lparen: call.Lparen, Args: args, Rparen: call.Rparen}
+}
+
+// rangeAssign turns `for k, v = range x` (assigning to variables declared
+// outside the loop) over an array, slice, string, map or channel into
+// `for k', v' := range x { k, v = k', v'; … }`, which is what Go does: yaegi
+// v0.16.1 gives such a loop a variable of its own, so a closure that
+// captures k sees it stop changing (closure2.go in the Go tests).
+func (r *rewriter) rangeAssign(n *ast.RangeStmt) {
+	if n.Tok != token.ASSIGN || n.Key == nil {
+		return
+	}
+	t := r.typeOf(n.X)
+	if t == nil {
+		return
+	}
+	if p, ok := t.Underlying().(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Array, *types.Slice, *types.Map, *types.Chan:
+	case *types.Basic:
+		if u.Info()&types.IsString == 0 {
+			return // range over an integer is rangeStmt's
+		}
+	default:
+		return
+	}
+	var dst, src []ast.Expr
+	temp := func(e ast.Expr) ast.Expr {
+		if id, ok := e.(*ast.Ident); ok && id.Name == "_" {
+			return e
+		}
+		tmp := r.fresh("Range")
+		dst = append(dst, e)
+		src = append(src, ident(tmp.Name))
+		return tmp
+	}
+	n.Key = temp(n.Key)
+	if n.Value != nil {
+		n.Value = temp(n.Value)
+	}
+	n.Tok = token.DEFINE
+	if len(dst) == 0 {
+		if n.Value == nil || isBlank(n.Value) {
+			n.Key, n.Value, n.Tok = nil, nil, token.ILLEGAL
+		}
+		r.changed = true
+		return
+	}
+	n.Body.List = append([]ast.Stmt{&ast.AssignStmt{Lhs: dst, Tok: token.ASSIGN, Rhs: src}}, n.Body.List...)
+	r.changed = true
+}
+
+func isBlank(e ast.Expr) bool {
+	id, ok := e.(*ast.Ident)
+	return ok && id.Name == "_"
+}
+
+// isGenericCall reports whether call calls an instance of a generic
+// function.
+func (r *rewriter) isGenericCall(call *ast.CallExpr) bool {
+	fun := ast.Unparen(call.Fun)
+	switch f := fun.(type) {
+	case *ast.IndexExpr:
+		fun = f.X
+	case *ast.IndexListExpr:
+		fun = f.X
+	}
+	var id *ast.Ident
+	switch f := fun.(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	default:
+		return false
+	}
+	_, ok := r.info.Instances[id]
+	return ok
 }

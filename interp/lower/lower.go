@@ -80,11 +80,17 @@ type Config struct {
 	// and redefine them.
 	Program bool
 
-	// Print, if set, names a package (as the rewritten code refers to it)
-	// whose Print(newline bool, args ...any) and PrintIface(v any) any
-	// implement the builtins print and println as Go's runtime does; their
-	// calls are rewritten to use it (yaegi prints with fmt's %v, on stdout).
-	Print string
+	// Runtime, if set, names a package (as the rewritten code refers to
+	// it) of helpers the rewritten code may call, where yaegi's builtins
+	// fall short:
+	//
+	//	Print(newline bool, args ...any)  // print and println, as Go's runtime prints
+	//	PrintIface(v any) any            // marks an interface operand of print
+	//	ClearMap(m any)                   // clear of a map, NaN keys included
+	//
+	// Without it, print and println are left to yaegi (fmt's %v, on
+	// stdout) and clear of a map deletes key by key.
+	Runtime string
 
 	// TypeError, if non-nil, receives the errors of the type check the
 	// rewrite starts with (which it otherwise ignores: notebook code is
@@ -461,6 +467,9 @@ func (r *rewriter) apply(root ast.Node) {
 		case *ast.RangeStmt:
 			r.hoistFuncArgs(n.Body)
 			r.rangeStmt(c, n)
+			if c.Node() == n {
+				r.rangeAssign(n)
+			}
 		case *ast.ForStmt:
 			r.hoistFuncArgs(n.Body)
 			label := ""

@@ -352,19 +352,19 @@ func f() {
 	{
 		name: "typeargs-funclit",
 		orig: `func Map[T, U any](s []T, f func(T) U) []U { return nil }
-func f() { _ = Map([]int{1}, func(i int) string { return "" }) }
+func f() []string { return Map([]int{1}, func(i int) string { return "" }) }
 `,
 		want: `func Map[T, U any](s []T, f func(T) U) []U { return nil }
-func f()                                   { _ = Map[int, string]([]int{1}, func(i int) string { return "" }) }
+func f() []string                          { return Map[int, string]([]int{1}, func(i int) string { return "" }) }
 `,
 	},
 	{
 		name: "typeargs-variadic",
 		orig: `func Sum[T int | float64](xs ...T) T { return xs[0] }
-func f() { _ = Sum(1.5, 2) }
+func f() float64 { return Sum(1.5, 2) }
 `,
 		want: `func Sum[T int | float64](xs ...T) T { return xs[0] }
-func f()                             { _ = Sum[float64](1.5, 2) }
+func f() float64                     { return Sum[float64](1.5, 2) }
 `,
 	},
 	{
@@ -379,10 +379,10 @@ func f()                     { Rev[[]int, int]([]int{1}) }
 	{
 		name: "typeargs-keep",
 		orig: `func Id[T any](x T) T { return x }
-func f() { _ = Id(1) }
+func f() int { return Id(1) }
 `,
 		want: `func Id[T any](x T) T { return x }
-func f()              { _ = Id(1) }
+func f() int          { return Id(1) }
 `,
 	},
 }

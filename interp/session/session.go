@@ -185,9 +185,10 @@ func New(opts Options) (*Session, error) {
 		}},
 		{rtPath + "/" + rtPackage: {
 			"Defer": reflect.ValueOf(s.addDefer),
-			// The builtins print and println (package lower's Print).
+			// Package lower's Config.Runtime.
 			"Print":      reflect.ValueOf(func(newline bool, args ...any) { builtinPrint(s.stderr, newline, args) }),
 			"PrintIface": reflect.ValueOf(printIface),
+			"ClearMap":   reflect.ValueOf(clearMap),
 		}},
 		inputSymbols(stdin),
 		{"runtime/runtime": {"Goexit": reflect.ValueOf(s.goexit)}},
@@ -366,7 +367,7 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 // a step that declares decls: the earlier cells are the package it is
 // checked with, with the bodies of the funcs keepBody accepts (nil: none).
 func (s *Session) lowerConfig(keepBody func(*ast.FuncDecl) bool, decls []ast.Decl) lower.Config {
-	return lower.Config{Files: s.pkg.Files(keepBody, decls...), Importer: s.importer, Cell: true, Print: rtPackage}
+	return lower.Config{Files: s.pkg.Files(keepBody, decls...), Importer: s.importer, Cell: true, Runtime: rtPackage}
 }
 
 // lowerDecls rewrites declarations with package lower, which type-checks

@@ -45,3 +45,27 @@ func main() {
 	}
 	fmt.Println(i, p)
 }
+
+// Range loops assigning to variables declared outside them.
+func init() {
+	var g func() int
+	var i int
+	for i = range [2]int{} {
+		if i == 0 {
+			g = func() int { return i }
+		}
+	}
+	var k string
+	var v int
+	m := map[string]int{"only": 7}
+	for k, v = range m {
+	}
+	var r rune
+	for _, r = range "héllo" {
+	}
+	n := 0
+	for _, _ = range []int{1, 2} {
+		n++
+	}
+	fmt.Println("range assign", g(), i, k, v, string(r), n)
+}

@@ -3,19 +3,19 @@ package session
 import (
 	"fmt"
 	"io"
-	"math"
 	"reflect"
 	"strconv"
 	"strings"
 )
 
-// The builtins print and println reach the session through package lower,
-// which rewrites their calls into calls of builtinPrint: yaegi prints them
-// with fmt's %v, on stdout. Go's runtime writes to stderr, with no spaces
-// between print's operands, floats as +1.500000e+000, pointers, maps,
-// channels and funcs as addresses, slices as [len/cap]address and
-// interfaces as a (type, data) pair; tests and programs compare that
-// output.
+// The builtins print, println and clear (of a map) reach the session
+// through package lower (Config.Runtime). yaegi prints print's and
+// println's operands with fmt's %v, on stdout; Go's runtime writes to
+// stderr, with no spaces between print's operands, floats in their
+// shortest form (strconv's 'g': -0, 1e+21), pointers,
+// maps, channels and funcs as addresses, slices
+// as [len/cap]address and interfaces as a (type, data) pair, and programs
+// and tests compare that output.
 
 // A printedIface is an operand of print whose static type is an interface:
 // Go prints the interface's two words, not the value.
@@ -61,11 +61,14 @@ func printOperand(a any) string {
 		return strconv.FormatInt(v.Int(), 10)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return strconv.FormatUint(v.Uint(), 10)
-	case reflect.Float32, reflect.Float64:
-		return printFloat(v.Float())
-	case reflect.Complex64, reflect.Complex128:
-		c := v.Complex()
-		return "(" + printFloat(real(c)) + printFloat(imag(c)) + "i)"
+	case reflect.Float32:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 32)
+	case reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
+	case reflect.Complex64:
+		return strconv.FormatComplex(v.Complex(), 'g', -1, 64)
+	case reflect.Complex128:
+		return strconv.FormatComplex(v.Complex(), 'g', -1, 128)
 	case reflect.String:
 		return v.String()
 	case reflect.Pointer, reflect.Chan, reflect.Map, reflect.Func, reflect.UnsafePointer:
@@ -92,54 +95,10 @@ func dataWord(v any) uintptr {
 	return 1
 }
 
-// printFloat formats f as the runtime's print does: a sign, seven
-// significant digits and a three-digit exponent (+1.500000e+000).
-func printFloat(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "+Inf"
-	case math.IsInf(f, -1):
-		return "-Inf"
+// clearMap empties the map m holds, as the builtin clear does: deleting
+// key by key, as yaegi would have to, leaves the NaN keys no lookup finds.
+func clearMap(m any) {
+	if v := reflect.ValueOf(m); v.Kind() == reflect.Map {
+		v.Clear()
 	}
-	const digits = 7
-	sign := byte('+')
-	if f < 0 || (f == 0 && math.Signbit(f)) {
-		sign = '-'
-		f = -f
-	}
-	exp := 0
-	if f != 0 {
-		for f >= 10 {
-			exp++
-			f /= 10
-		}
-		for f < 1 {
-			exp--
-			f *= 10
-		}
-		// Round at the last digit printed.
-		half := 5.0
-		for range digits {
-			half /= 10
-		}
-		f += half
-		if f >= 10 {
-			exp++
-			f /= 10
-		}
-	}
-	var mant [digits]byte
-	for i := range mant {
-		d := int(f)
-		mant[i] = byte(d) + '0'
-		f = (f - float64(d)) * 10
-	}
-	esign := byte('+')
-	if exp < 0 {
-		esign = '-'
-		exp = -exp
-	}
-	return fmt.Sprintf("%c%c.%se%c%03d", sign, mant[0], mant[1:], esign, exp)
 }

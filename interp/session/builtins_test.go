@@ -14,13 +14,14 @@ func TestBuiltinPrint(t *testing.T) {
 		args    []any
 		want    string
 	}{
-		{true, []any{42, true, false, 1.5, "world", byte(255)}, "42 true false +1.500000e+000 world 255\n"},
+		{true, []any{42, true, false, 1.5, "world", byte(255)}, "42 true false 1.5 world 255\n"},
 		{false, []any{"abc", "xyz", -3}, "abcxyz-3"},
 		{true, []any{nilMap, nilPtr, []int(nil), (func())(nil), (chan int)(nil)}, "0x0 0x0 [0/0]0x0 0x0 0x0\n"},
 		{true, []any{printIface(nil), printIface(error(nil))}, "(0x0,0x0) (0x0,0x0)\n"},
-		{true, []any{0.0, math.Copysign(0, -1), 100.0, 1e-7, 123456789.0, float32(0.1)},
-			"+0.000000e+000 -0.000000e+000 +1.000000e+002 +1.000000e-007 +1.234568e+008 +1.000000e-001\n"},
-		{true, []any{math.NaN(), math.Inf(1), math.Inf(-1), complex(1, -2)}, "NaN +Inf -Inf (+1.000000e+000-2.000000e+000i)\n"},
+		{true, []any{0.0, math.Copysign(0, -1), 100.0, 1e-7, 123456789.0, 1e21, float32(0.1)},
+			"0 -0 100 1e-07 1.23456789e+08 1e+21 0.1\n"},
+		{true, []any{math.NaN(), math.Inf(1), math.Inf(-1), complex(5, -6), complex64(complex(0.1, 1))},
+			"NaN +Inf -Inf (5-6i) (0.1+1i)\n"},
 		{true, []any{int64(math.MinInt64), uint64(math.MaxUint64)}, "-9223372036854775808 18446744073709551615\n"},
 		{true, nil, "\n"},
 	}
@@ -46,8 +47,28 @@ func TestPrintBuiltins(t *testing.T) {
 	if out != "" {
 		t.Errorf("stdout = %q, want nothing", out)
 	}
-	want := "x +1.500000e+000 (0x0,0x0) [0/0]0x0\nab2\ndeferred +2.500000e-001\ntrue 0x0\n"
+	want := "x 1.5 (0x0,0x0) [0/0]0x0\nab2\ndeferred 0.25\ntrue 0x0\n"
 	if errOut != want {
 		t.Errorf("stderr = %q, want %q", errOut, want)
 	}
+}
+
+// TestClearMap checks clear of a map with NaN keys, which no delete finds.
+func TestClearMap(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: `import "math"`},
+		{code: "m := map[float64]int{1: 1, math.NaN(): 2, math.NaN(): 3}\nclear(m)\nlen(m)", result: "0"},
+		{code: "func f(m map[float64]bool) int { clear(m); return len(m) }\nf(map[float64]bool{math.NaN(): true})", result: "0"},
+	})
+}
+
+// TestBlankGenericCall checks `_ = F(x)` of a generic F, which yaegi
+// failed at run time (package lower makes it `var _ = F(x)`).
+func TestBlankGenericCall(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: `import "maps"`},
+		{code: "func clone() int { m := map[string]struct{}{\"a\": {}}; _ = maps.Clone(m); return len(m) }\nclone()", result: "1"},
+	})
 }
