@@ -234,3 +234,16 @@ func (r *rewriter) isGenericCall(call *ast.CallExpr) bool {
 	_, ok := r.info.Instances[id]
 	return ok
 }
+
+// recoverCall returns the call of cfg.Runtime's Recovered that wraps call,
+// a call of the builtin recover, or nil: yaegi's run-time errors are
+// package reflect's panics, strings where Go recovers a runtime.Error.
+// recover is still called by the deferred function itself, as it must be.
+func (r *rewriter) recoverCall(call *ast.CallExpr) ast.Expr {
+	if r.cfg.Runtime == "" || !r.isBuiltin(call.Fun, "recover") {
+		return nil
+	}
+	r.changed = true
+	return &ast.CallExpr{Fun: &ast.SelectorExpr{X: ident(r.cfg.Runtime), Sel: &ast.Ident{NamePos: call.Pos(), Name: "Recovered"}},
+		Args: []ast.Expr{call}}
+}

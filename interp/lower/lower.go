@@ -87,6 +87,7 @@ type Config struct {
 	//	Print(newline bool, args ...any)  // print and println, as Go's runtime prints
 	//	PrintIface(v any) any            // marks an interface operand of print
 	//	ClearMap(m any)                   // clear of a map, NaN keys included
+	//	Recovered(v any) any              // recover()'s value, run-time errors as Go's
 	//
 	// Without it, print and println are left to yaegi (fmt's %v, on
 	// stdout) and clear of a map deletes key by key.
@@ -524,6 +525,10 @@ func (r *rewriter) apply(root ast.Node) {
 			}
 		case *ast.CallExpr:
 			if e := r.minMax(n); e != nil {
+				c.Replace(e)
+				break
+			}
+			if e := r.recoverCall(n); e != nil {
 				c.Replace(e)
 				break
 			}

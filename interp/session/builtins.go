@@ -102,3 +102,43 @@ func clearMap(m any) {
 		v.Clear()
 	}
 }
+
+// A runtimeError is a run-time panic of interpreted code as Go reports it:
+// yaegi runs slice, map and channel operations through package reflect,
+// whose panics are strings ("reflect: slice index out of range") where Go
+// panics with a runtime.Error ("runtime error: index out of range"), and
+// programs assert recover()'s value to error or runtime.Error.
+type runtimeError string
+
+func (e runtimeError) Error() string { return "runtime error: " + string(e) }
+
+// RuntimeError marks runtimeError as a runtime.Error.
+func (runtimeError) RuntimeError() {}
+
+// reflectPanics maps the messages of package reflect's panics that stand
+// for a run-time error of the interpreted code to the runtime's message
+// (without the index values Go adds, which reflect does not report).
+var reflectPanics = map[string]string{
+	"reflect.MakeSlice: negative len":                       "makeslice: len out of range",
+	"reflect.MakeSlice: negative cap":                       "makeslice: cap out of range",
+	"reflect.MakeSlice: len > cap":                          "makeslice: cap out of range",
+	"reflect.MakeChan: negative buffer size":                "makechan: size out of range",
+	"reflect: slice index out of range":                     "index out of range",
+	"reflect: array index out of range":                     "index out of range",
+	"reflect: string index out of range":                    "index out of range",
+	"reflect.Value.Slice: slice index out of bounds":        "slice bounds out of range",
+	"reflect.Value.Slice: string slice index out of bounds": "slice bounds out of range",
+	"reflect.Value.Slice3: slice index out of bounds":       "slice bounds out of range",
+}
+
+// recovered is what recover() returns in cells (package lower's
+// Config.Runtime): a reflect panic standing for a run-time error becomes
+// that runtime.Error; any other value is returned as it is.
+func recovered(v any) any {
+	if s, ok := v.(string); ok {
+		if msg, ok := reflectPanics[s]; ok {
+			return runtimeError(msg)
+		}
+	}
+	return v
+}

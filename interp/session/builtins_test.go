@@ -72,3 +72,23 @@ func TestBlankGenericCall(t *testing.T) {
 		{code: "func clone() int { m := map[string]struct{}{\"a\": {}}; _ = maps.Clone(m); return len(m) }\nclone()", result: "1"},
 	})
 }
+
+// TestRuntimeErrors checks that run-time errors yaegi raises through
+// package reflect are recovered as Go's runtime.Error, and reported so.
+func TestRuntimeErrors(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: `import "runtime"`},
+		{code: `func try(f func()) (msg string) {
+	defer func() { e, _ := recover().(runtime.Error); msg = e.Error() }()
+	f()
+	return ""
+}
+n := -1`},
+		{code: "try(func() { _ = make([]int, n) })", result: `"runtime error: makeslice: len out of range"`},
+		{code: "try(func() { _ = make(chan int, n) })", result: `"runtime error: makechan: size out of range"`},
+		{code: "func own() (v any) { defer func() { v = recover() }(); panic(\"reflect: slice index out of range?\") }\nown()",
+			result: `reflect: slice index out of range?`},
+		{code: "[]int{1}[n+2]", errName: ErrNameRuntime, errVal: "1:1: runtime error: index out of range"},
+	})
+}

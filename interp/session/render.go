@@ -71,8 +71,11 @@ func (s *Session) toError(code string, err error) *interp.Error {
 		// A panic raised by the cell's own panic call.
 		return newError(ErrNamePanic, code, line, col, s.panicValue(rv))
 	}
-	msg := fmt.Sprint(p.Value)
+	msg := fmt.Sprint(recovered(p.Value))
 	if l, c, m := splitPos(msg); l > 0 {
+		if e, ok := recovered(m).(runtimeError); ok {
+			m = e.Error()
+		}
 		line, col = s.cellPosition(l, c)
 		msg = m
 	}

@@ -189,6 +189,7 @@ func New(opts Options) (*Session, error) {
 			"Print":      reflect.ValueOf(func(newline bool, args ...any) { builtinPrint(s.stderr, newline, args) }),
 			"PrintIface": reflect.ValueOf(printIface),
 			"ClearMap":   reflect.ValueOf(clearMap),
+			"Recovered":  reflect.ValueOf(recovered),
 		}},
 		inputSymbols(stdin),
 		{"runtime/runtime": {"Goexit": reflect.ValueOf(s.goexit)}},
