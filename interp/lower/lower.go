@@ -19,7 +19,13 @@
 //     the chain in interpreted code;
 //   - a method expression of a program type, (*T).M or I.M, becomes a
 //     function literal;
-//   - the package-level variables of a file are put in initialisation order.
+//   - the package-level variables of a file are put in initialisation order;
+//   - the generic code of a whole program (Config.Program) is monomorphised;
+//   - `_ = x == y` and `_ = F(x)` (generic F) become `var _ = …`; an untyped
+//     constant shifted by a variable count gets its type; `case v = <-c`
+//     and `for k = range x` assign through temporaries;
+//   - print, println, recover and clear of a map call helpers of the
+//     caller's (Config.Runtime), where yaegi's builtins differ from Go's.
 //
 // Every rewrite works around a bug measured in yaegi v0.16.1 and yields code
 // that means the same in Go. It applies only where its bug can show, which
