@@ -24,9 +24,10 @@ const monoRounds = 8
 // compiles well.
 //
 // A generic declaration that nothing uses any more is removed. The
-// rewrite is all or
-// nothing: if the copies do not type-check (a constant conversion that only
-// a concrete type makes invalid, say), f is left as it was. It reports
+// rewrite is all or nothing: if the copies do not type-check (a constant
+// conversion that only a concrete type makes invalid, say), f is left as it
+// was. Instantiation that does not end stops after monoRounds, with the
+// last copies still using generic code, which is valid Go. It reports
 // whether f changed; r.info then describes the new f.
 func (r *rewriter) monomorphise(f *ast.File, before map[string]types.Error) bool {
 	m := &mono{r: r, file: f, funcs: make(map[types.Object]*ast.FuncDecl),
@@ -57,8 +58,7 @@ func (r *rewriter) monomorphise(f *ast.File, before map[string]types.Error) bool
 		return false
 	}
 	if !clean {
-		// The copies do not type-check (or instantiation did not end):
-		// back to the generic code.
+		// The copies do not type-check: back to the generic code.
 		f.Decls = backup
 		r.recheck(f)
 		return false

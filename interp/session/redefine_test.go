@@ -186,3 +186,23 @@ func TestFuncMain(t *testing.T) {
 		t.Errorf("error %+v names %s", res.Error, frontend.MainFunc)
 	}
 }
+
+// TestProgramGenericsAgain runs a program whose generic code is
+// monomorphised twice, and then changed: the generic declarations never
+// reach yaegi, so a second run must declare them again, not skip them.
+func TestProgramGenericsAgain(t *testing.T) {
+	prog := func(body string) string {
+		return "package main\n\nimport \"fmt\"\n\ntype Box[T any] struct{ v T }\n\nfunc (b Box[T]) Get() T { return b.v }\n\n" +
+			"func Twice[T any](x T) []T { return []T{x, x} }\n\nfunc main() { " + body + " }\n"
+	}
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: prog(`fmt.Println(Twice(Box[int]{1}.Get()))`)},
+		{code: prog(`fmt.Println(Twice(Box[int]{1}.Get()))`)},
+		{code: prog(`fmt.Println(Twice(Box[string]{"s"}.Get()))`)},
+	})
+	out, _ := ts.output(t)
+	if want := "[1 1]\n[1 1]\n[s s]\n"; out != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}

@@ -304,6 +304,13 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 				ierr = s.compileError(code, err)
 				break
 			}
+			if cell.Program {
+				forgetRemoved(rd.defs, decls)
+			}
+			if len(decls) == 0 {
+				record()
+				continue // only generics no code instantiates
+			}
 			node := &ast.File{Package: decls[0].Pos(), Name: main, Decls: decls}
 			if _, ierr = s.run(ctx, code, node); ierr != nil {
 				break
