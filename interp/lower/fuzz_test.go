@@ -27,12 +27,19 @@ func FuzzRewrite(f *testing.F) {
 	// One importer for all inputs: a new one per call decodes the standard
 	// library's export data again, which makes each call several times slower.
 	imp := importer.Default()
+	f.Add("package main\ntype L[T any] struct{ next *L[T]; v T }\nfunc (l *L[U]) Push(v U) *L[U] { return &L[U]{l, v} }\n" +
+		"func G[T any](n int, x T) int { if n == 0 { return 0 }; return G(n-1, &x) }\n" +
+		"func main() { var l *L[int]; l.Push(1); _ = G(2, 1); println(1.5); clear(map[int]int{}); _ = recover() }")
 	f.Fuzz(func(t *testing.T, src string) {
-		fset := token.NewFileSet()
-		file, _ := parser.ParseFile(fset, "fuzz.go", src, parser.SkipObjectResolution)
-		if file == nil {
-			return
+		// As a notebook's code, and as a whole program with the session's
+		// helpers (monomorphisation, print, recover, clear).
+		for _, cfg := range []lower.Config{{Importer: imp}, {Importer: imp, Program: true, Runtime: "rt"}} {
+			fset := token.NewFileSet()
+			file, _ := parser.ParseFile(fset, "fuzz.go", src, parser.SkipObjectResolution)
+			if file == nil {
+				return
+			}
+			_, _ = cfg.Rewrite(fset, file)
 		}
-		_, _ = lower.Config{Importer: imp}.Rewrite(fset, file)
 	})
 }
