@@ -83,25 +83,7 @@ func (r *rewriter) commaOkDefine(s *ast.AssignStmt) []ast.Stmt {
 // while declaring it with its type first works.
 func (r *rewriter) callsGeneric(s *ast.AssignStmt) bool {
 	for _, e := range s.Rhs {
-		call, ok := ast.Unparen(e).(*ast.CallExpr)
-		if !ok {
-			continue
-		}
-		fun := ast.Unparen(call.Fun)
-		switch f := fun.(type) {
-		case *ast.IndexExpr:
-			fun = f.X
-		case *ast.IndexListExpr:
-			fun = f.X
-		}
-		var id *ast.Ident
-		switch f := fun.(type) {
-		case *ast.Ident:
-			id = f
-		case *ast.SelectorExpr:
-			id = f.Sel
-		}
-		if _, ok := r.info.Instances[id]; id != nil && ok {
+		if call, ok := ast.Unparen(e).(*ast.CallExpr); ok && r.isGenericCall(call) {
 			return true
 		}
 	}

@@ -392,7 +392,7 @@ func (m *mono) substitute(n ast.Node, args []ast.Expr) ast.Node {
 		setPos(reflect.ValueOf(e), id.Pos())
 		return e
 	}
-	cp := cloneSubst(reflect.ValueOf(n), replacement).Interface().(ast.Node)
+	cp := copySyntax(reflect.ValueOf(n), true, replacement).Interface().(ast.Node)
 	// A type written in place of a parameter needs parentheses where it
 	// is the operand of a conversion or selector: (*T)(x), (*T).M.
 	astutil.Apply(cp, nil, func(c *astutil.Cursor) bool {
@@ -558,57 +558,10 @@ func (m *mono) isDropped(d ast.Decl, own map[ast.Node]types.Object, dropped map[
 func cloneKeepPos(decls []ast.Decl) []ast.Decl {
 	out := make([]ast.Decl, len(decls))
 	for i, d := range decls {
-		out[i] = cloneSubst(reflect.ValueOf(d), nil).Interface().(ast.Decl)
+		out[i] = copySyntax(reflect.ValueOf(d), true, nil).Interface().(ast.Decl)
 	}
 	return out
 }
-
-// cloneSubst deep-copies syntax like clone but keeps positions, and puts
-// subst's replacement (if non-nil) in place of an identifier held in a
-// field of type ast.Expr.
-func cloneSubst(v reflect.Value, subst func(*ast.Ident) ast.Expr) reflect.Value {
-	switch v.Kind() {
-	case reflect.Pointer:
-		if v.IsNil() || !v.Type().Implements(nodeType) {
-			return reflect.Zero(v.Type())
-		}
-		p := reflect.New(v.Type().Elem())
-		p.Elem().Set(cloneSubst(v.Elem(), subst))
-		return p
-	case reflect.Interface:
-		if v.IsNil() {
-			return v
-		}
-		if id, ok := v.Interface().(*ast.Ident); ok && subst != nil && v.Type() == exprType {
-			if e := subst(id); e != nil {
-				out := reflect.New(v.Type()).Elem()
-				out.Set(reflect.ValueOf(e))
-				return out
-			}
-		}
-		out := reflect.New(v.Type()).Elem()
-		out.Set(cloneSubst(v.Elem(), subst))
-		return out
-	case reflect.Slice:
-		if v.IsNil() {
-			return v
-		}
-		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		for i := range v.Len() {
-			s.Index(i).Set(cloneSubst(v.Index(i), subst))
-		}
-		return s
-	case reflect.Struct:
-		s := reflect.New(v.Type()).Elem()
-		for i := range v.NumField() {
-			s.Field(i).Set(cloneSubst(v.Field(i), subst))
-		}
-		return s
-	}
-	return v
-}
-
-var exprType = reflect.TypeFor[ast.Expr]()
 
 // setPos sets every position in the syntax v holds to pos, so that the
 // printer lays out a type written in place of a parameter as it did the

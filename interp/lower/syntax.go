@@ -21,18 +21,21 @@ func parseExpr(s string) (ast.Expr, error) {
 var (
 	posType  = reflect.TypeFor[token.Pos]()
 	nodeType = reflect.TypeFor[ast.Node]()
+	exprType = reflect.TypeFor[ast.Expr]()
 )
 
 // clone returns a deep copy of the syntax tree n with all positions cleared,
 // so that a copy placed elsewhere in a tree does not disturb the printer's
 // layout.
 func clone[N ast.Node](n N) N {
-	v := cloneValue(reflect.ValueOf(n))
-	out, _ := v.Interface().(N)
+	out, _ := copySyntax(reflect.ValueOf(n), false, nil).Interface().(N)
 	return out
 }
 
-func cloneValue(v reflect.Value) reflect.Value {
+// copySyntax deep-copies the syntax v holds, clearing positions unless
+// keepPos, and puts subst's replacement (if subst and it are non-nil) in
+// place of an identifier held in a field of type ast.Expr.
+func copySyntax(v reflect.Value, keepPos bool, subst func(*ast.Ident) ast.Expr) reflect.Value {
 	switch v.Kind() {
 	case reflect.Pointer:
 		// Pointers to anything but syntax (the resolver's objects and
@@ -41,14 +44,20 @@ func cloneValue(v reflect.Value) reflect.Value {
 			return reflect.Zero(v.Type())
 		}
 		p := reflect.New(v.Type().Elem())
-		p.Elem().Set(cloneValue(v.Elem()))
+		p.Elem().Set(copySyntax(v.Elem(), keepPos, subst))
 		return p
 	case reflect.Interface:
 		if v.IsNil() {
 			return v
 		}
 		out := reflect.New(v.Type()).Elem()
-		out.Set(cloneValue(v.Elem()))
+		if id, ok := v.Interface().(*ast.Ident); ok && subst != nil && v.Type() == exprType {
+			if e := subst(id); e != nil {
+				out.Set(reflect.ValueOf(e))
+				return out
+			}
+		}
+		out.Set(copySyntax(v.Elem(), keepPos, subst))
 		return out
 	case reflect.Slice:
 		if v.IsNil() {
@@ -56,16 +65,16 @@ func cloneValue(v reflect.Value) reflect.Value {
 		}
 		s := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		for i := range v.Len() {
-			s.Index(i).Set(cloneValue(v.Index(i)))
+			s.Index(i).Set(copySyntax(v.Index(i), keepPos, subst))
 		}
 		return s
 	case reflect.Struct:
 		s := reflect.New(v.Type()).Elem()
 		for i := range v.NumField() {
-			if v.Type().Field(i).Type == posType {
+			if !keepPos && v.Type().Field(i).Type == posType {
 				continue
 			}
-			s.Field(i).Set(cloneValue(v.Field(i)))
+			s.Field(i).Set(copySyntax(v.Field(i), keepPos, subst))
 		}
 		return s
 	}
