@@ -96,35 +96,33 @@ func (r *rewriter) selectAssign(cc *ast.CommClause) {
 	if !ok || as.Tok != token.ASSIGN || len(as.Rhs) != 1 {
 		return
 	}
-	blank := true
-	lhs := make([]ast.Expr, len(as.Lhs))
+	if len(as.Lhs) == 2 && !isBlank(as.Lhs[1]) {
+		// The received ok is an untyped bool, which a variable of a named
+		// bool type accepts and a temporary's bool does not.
+		if t := r.typeOf(as.Lhs[1]); t == nil || !types.Identical(t, types.Typ[types.Bool]) && !types.IsInterface(t) {
+			return
+		}
+	}
 	temps := make([]ast.Expr, len(as.Lhs))
+	var dst, src []ast.Expr
 	for i, e := range as.Lhs {
-		lhs[i] = e
-		if id, ok := e.(*ast.Ident); ok && id.Name == "_" {
+		if isBlank(e) {
 			temps[i] = ident("_")
 			continue
 		}
-		blank = false
-		temps[i] = r.fresh("Recv")
+		tmp := r.fresh("Recv")
+		temps[i] = tmp
+		dst = append(dst, e)
+		src = append(src, ident(tmp.Name))
 	}
-	if blank {
+	r.changed = true
+	if len(dst) == 0 {
 		// case _ = <-c: receives and discards.
 		cc.Comm = &ast.ExprStmt{X: as.Rhs[0]}
-		r.changed = true
 		return
 	}
 	cc.Comm = &ast.AssignStmt{Lhs: temps, TokPos: as.TokPos, Tok: token.DEFINE, Rhs: as.Rhs}
-	var dst, src []ast.Expr
-	for i := range lhs {
-		if id, ok := temps[i].(*ast.Ident); ok && id.Name != "_" {
-			dst = append(dst, lhs[i])
-			src = append(src, ident(id.Name))
-		}
-	}
-	assign := &ast.AssignStmt{Lhs: dst, Tok: token.ASSIGN, Rhs: src}
-	cc.Body = append([]ast.Stmt{assign}, cc.Body...)
-	r.changed = true
+	cc.Body = append([]ast.Stmt{&ast.AssignStmt{Lhs: dst, Tok: token.ASSIGN, Rhs: src}}, cc.Body...)
 }
 
 // builtinPrint returns the call of cfg.Runtime's Print that replaces call, a

@@ -79,11 +79,10 @@ type Config struct {
 	Defined func(name string, typ ast.Expr)
 
 	// Program marks a file given to Rewrite or RewriteDecls as a whole
-	// program, which nothing outside it uses: the uses of its generic
-	// functions and types become copies for their type arguments, and the
-	// generic declarations then unused are removed (see monomorphise). A
-	// notebook cell's declarations are not a program: later cells may use
-	// and redefine them.
+	// program, run as it is: the uses of its generic functions and types
+	// become copies for their type arguments (see monomorphise). It is
+	// not for a notebook cell's declarations, which a later cell may
+	// redefine: the callers' copies would not follow.
 	Program bool
 
 	// Runtime, if set, names a package (as the rewritten code refers to

@@ -5,14 +5,13 @@ import (
 	"go/token"
 	"go/types"
 	"reflect"
-	"slices"
 
 	"golang.org/x/tools/go/ast/astutil"
 )
 
 // monoRounds bounds the rounds of monomorphise: each round instantiates the
 // generic code the copies of the previous round use, and a program whose
-// instantiation does not end (F[T] calling F[*T]) stops here, generic.
+// instantiation does not end (F[T] calling F[*T]) stops there.
 const monoRounds = 8
 
 // monomorphise replaces every use of a generic function or type declared in
@@ -23,11 +22,12 @@ const monoRounds = 8
 // generic types calling each other. Copies are ordinary Go, which yaegi
 // compiles well.
 //
-// A generic declaration that nothing uses any more is removed. The
-// rewrite is all or nothing: if the copies do not type-check (a constant
+// The generic declarations stay: a notebook's later cells may use them
+// (through yaegi's generics). The rewrite is all or nothing: if the copies do not type-check (a constant
 // conversion that only a concrete type makes invalid, say), f is left as it
-// was. Instantiation that does not end stops after monoRounds, with the
-// last copies still using generic code, which is valid Go. It reports
+// was. Instantiation that does not end (F[T] calling F[W[T]]) stops after
+// monoRounds: the last copies call the generic code, or, if the file does
+// not type-check at that point, the program stays generic. It reports
 // whether f changed; r.info then describes the new f.
 func (r *rewriter) monomorphise(f *ast.File, before map[string]types.Error) bool {
 	m := &mono{r: r, file: f, funcs: make(map[types.Object]*ast.FuncDecl),
@@ -35,7 +35,10 @@ func (r *rewriter) monomorphise(f *ast.File, before map[string]types.Error) bool
 	if !m.collect() {
 		return false
 	}
-	backup := cloneKeepPos(f.Decls)
+	backup := make([]ast.Decl, len(f.Decls))
+	for i, d := range f.Decls {
+		backup[i] = copySyntax(reflect.ValueOf(d), true, nil).Interface().(ast.Decl)
+	}
 	changed, clean := false, true
 	for range monoRounds {
 		if !m.round() {
@@ -49,24 +52,13 @@ func (r *rewriter) monomorphise(f *ast.File, before map[string]types.Error) bool
 		clean = noNewErrors(r.recheck(f), before)
 		m.collect()
 	}
-	if !changed {
-		// Nothing instantiated here: generics no code uses still go.
-		if m.dropUnused() {
-			r.recheck(f)
-			return true
-		}
-		return false
-	}
-	if !clean {
+	if changed && !clean {
 		// The copies do not type-check: back to the generic code.
 		f.Decls = backup
 		r.recheck(f)
 		return false
 	}
-	if m.dropUnused() {
-		r.recheck(f)
-	}
-	return true
+	return changed
 }
 
 // noNewErrors reports whether every error in after was in before (the
@@ -130,7 +122,7 @@ func (m *mono) collect() bool {
 		if !ok || fd.Recv == nil || len(fd.Recv.List) != 1 {
 			continue
 		}
-		if id := recvBase(fd.Recv.List[0].Type); id != nil {
+		if id := recvBase(fd.Recv.List[0]); id != nil {
 			if gt := m.types[info.Uses[id]]; gt != nil {
 				gt.methods = append(gt.methods, fd)
 			}
@@ -139,25 +131,41 @@ func (m *mono) collect() bool {
 	return len(m.funcs) > 0 || len(m.types) > 0
 }
 
-// recvBase returns the name of the type in a receiver type expression
-// (T, *T, T[P], *T[P, Q]), or nil.
-func recvBase(e ast.Expr) *ast.Ident {
+// recvType returns the slot of a receiver's type expression that holds the
+// type's name, with or without type parameters: T or T[P] in T, *T[P],
+// (*T[P, Q]); nil if there is none.
+func recvType(f *ast.Field) *ast.Expr {
+	e := &f.Type
 	for {
-		switch x := e.(type) {
+		switch x := (*e).(type) {
 		case *ast.ParenExpr:
-			e = x.X
+			e = &x.X
 		case *ast.StarExpr:
-			e = x.X
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.Ident:
-			return x
+			e = &x.X
+		case *ast.Ident, *ast.IndexExpr, *ast.IndexListExpr:
+			return e
 		default:
 			return nil
 		}
 	}
+}
+
+// recvBase returns the name of a receiver's type, or nil.
+func recvBase(f *ast.Field) *ast.Ident {
+	slot := recvType(f)
+	if slot == nil {
+		return nil
+	}
+	switch x := (*slot).(type) {
+	case *ast.IndexExpr:
+		id, _ := x.X.(*ast.Ident)
+		return id
+	case *ast.IndexListExpr:
+		id, _ := x.X.(*ast.Ident)
+		return id
+	}
+	id, _ := (*slot).(*ast.Ident)
+	return id
 }
 
 // A pendingCopy is an instance found in a round, whose copy is made at the
@@ -333,7 +341,9 @@ func (m *mono) instantiate(p pendingCopy) {
 		added = []ast.Decl{&ast.GenDecl{TokPos: gt.decl.TokPos, Tok: token.TYPE, Specs: []ast.Spec{ts}}}
 		for _, md := range gt.methods {
 			cp := m.substitute(md, p.args).(*ast.FuncDecl)
-			setRecvBase(cp.Recv.List[0], p.name)
+			if slot := recvType(cp.Recv.List[0]); slot != nil {
+				*slot = &ast.Ident{NamePos: (*slot).Pos(), Name: p.name}
+			}
 			added = append(added, cp)
 		}
 		after = gt.decl
@@ -350,24 +360,6 @@ func (m *mono) instantiate(p pendingCopy) {
 	m.file.Decls = append(m.file.Decls, added...)
 }
 
-// setRecvBase makes a copied method's receiver T[P] (or *T[P]) the type name.
-func setRecvBase(f *ast.Field, name string) {
-	e := &f.Type
-	for {
-		switch x := (*e).(type) {
-		case *ast.ParenExpr:
-			e = &x.X
-		case *ast.StarExpr:
-			e = &x.X
-		case *ast.IndexExpr, *ast.IndexListExpr, *ast.Ident:
-			*e = &ast.Ident{NamePos: x.Pos(), Name: name}
-			return
-		default:
-			return
-		}
-	}
-}
-
 // substitute returns a copy of the generic declaration n with each use of
 // its type parameters replaced by the type argument at the parameter's
 // index. Within one declaration every type parameter is the declaration's
@@ -375,6 +367,7 @@ func setRecvBase(f *ast.Field, name string) {
 // Positions are kept, so that errors in a copy point at the code written.
 func (m *mono) substitute(n ast.Node, args []ast.Expr) ast.Node {
 	info := m.r.info
+	substituted := make(map[ast.Expr]bool)
 	replacement := func(id *ast.Ident) ast.Expr {
 		obj := info.Uses[id]
 		if obj == nil {
@@ -390,6 +383,7 @@ func (m *mono) substitute(n ast.Node, args []ast.Expr) ast.Node {
 		}
 		e := clone(args[tp.Index()])
 		setPos(reflect.ValueOf(e), id.Pos())
+		substituted[e] = true
 		return e
 	}
 	cp := copySyntax(reflect.ValueOf(n), true, replacement).Interface().(ast.Node)
@@ -398,11 +392,15 @@ func (m *mono) substitute(n ast.Node, args []ast.Expr) ast.Node {
 	astutil.Apply(cp, nil, func(c *astutil.Cursor) bool {
 		switch n := c.Node().(type) {
 		case *ast.CallExpr:
-			n.Fun = parenType(n.Fun)
+			if substituted[n.Fun] {
+				n.Fun = parenType(n.Fun)
+			}
 		case *ast.SelectorExpr:
-			n.X = parenType(n.X)
+			if substituted[n.X] {
+				n.X = parenType(n.X)
+			}
 		case *ast.TypeSwitchStmt:
-			dedupeCases(n, info)
+			dedupeCases(n)
 		}
 		return true
 	})
@@ -424,7 +422,7 @@ func parenType(e ast.Expr) ast.Expr {
 // T:` may name int twice, which Go rejects outside generic code. The first
 // matching case is the one a generic type switch takes, so the later
 // duplicates are dead.
-func dedupeCases(ts *ast.TypeSwitchStmt, info *types.Info) {
+func dedupeCases(ts *ast.TypeSwitchStmt) {
 	seen := make(map[string]bool)
 	var list []ast.Stmt
 	for _, s := range ts.Body.List {
@@ -449,118 +447,6 @@ func dedupeCases(ts *ast.TypeSwitchStmt, info *types.Info) {
 		list = append(list, cc)
 	}
 	ts.Body.List = list
-}
-
-// dropUnused removes the generic declarations (and methods) that the file
-// no longer uses, and reports whether it removed any. A generic used only
-// by generics that go is removed too.
-func (m *mono) dropUnused() bool {
-	own := make(map[ast.Node]types.Object) // generic decl → its object
-	for obj, fd := range m.funcs {
-		own[fd] = obj
-	}
-	for obj, gt := range m.types {
-		for _, md := range gt.methods {
-			own[md] = obj
-		}
-	}
-	// uses[d] lists the generics declaration d mentions, other than its own.
-	uses := make(map[ast.Decl][]types.Object)
-	for _, d := range m.file.Decls {
-		ast.Inspect(d, func(n ast.Node) bool {
-			id, ok := n.(*ast.Ident)
-			if !ok {
-				return true
-			}
-			obj := m.r.info.Uses[id]
-			if obj != nil && obj != own[d] && (m.funcs[obj] != nil || m.types[obj] != nil) && !m.declares(d, obj) {
-				uses[d] = append(uses[d], obj)
-			}
-			return true
-		})
-	}
-	dropped := make(map[types.Object]bool)
-	for obj := range m.funcs {
-		dropped[obj] = true
-	}
-	for obj := range m.types {
-		dropped[obj] = true
-	}
-	// A generic stays if a declaration that stays uses it.
-	for changed := true; changed; {
-		changed = false
-		for _, d := range m.file.Decls {
-			if m.isDropped(d, own, dropped) {
-				continue
-			}
-			for _, obj := range uses[d] {
-				if dropped[obj] {
-					delete(dropped, obj)
-					changed = true
-				}
-			}
-		}
-	}
-	if len(dropped) == 0 {
-		return false
-	}
-	var decls []ast.Decl
-	for _, d := range m.file.Decls {
-		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.TYPE {
-			specs := slices.DeleteFunc(slices.Clone(gd.Specs), func(sp ast.Spec) bool {
-				return dropped[m.r.info.Defs[sp.(*ast.TypeSpec).Name]]
-			})
-			if len(specs) == 0 {
-				continue
-			}
-			gd.Specs = specs
-		} else if m.isDropped(d, own, dropped) {
-			continue
-		}
-		decls = append(decls, d)
-	}
-	m.file.Decls = decls
-	return true
-}
-
-// declares reports whether d is a type declaration declaring obj.
-func (m *mono) declares(d ast.Decl, obj types.Object) bool {
-	gd, ok := d.(*ast.GenDecl)
-	if !ok || gd.Tok != token.TYPE {
-		return false
-	}
-	for _, sp := range gd.Specs {
-		if m.r.info.Defs[sp.(*ast.TypeSpec).Name] == obj {
-			return true
-		}
-	}
-	return false
-}
-
-// isDropped reports whether d declares only generics being dropped.
-func (m *mono) isDropped(d ast.Decl, own map[ast.Node]types.Object, dropped map[types.Object]bool) bool {
-	if obj, ok := own[d]; ok {
-		return dropped[obj]
-	}
-	gd, ok := d.(*ast.GenDecl)
-	if !ok || gd.Tok != token.TYPE {
-		return false
-	}
-	for _, sp := range gd.Specs {
-		if !dropped[m.r.info.Defs[sp.(*ast.TypeSpec).Name]] {
-			return false
-		}
-	}
-	return true
-}
-
-// cloneKeepPos returns a deep copy of decls that keeps positions.
-func cloneKeepPos(decls []ast.Decl) []ast.Decl {
-	out := make([]ast.Decl, len(decls))
-	for i, d := range decls {
-		out[i] = copySyntax(reflect.ValueOf(d), true, nil).Interface().(ast.Decl)
-	}
-	return out
 }
 
 // setPos sets every position in the syntax v holds to pos, so that the

@@ -254,32 +254,3 @@ func (s *Session) recompile(ctx context.Context, deps dependents) {
 			m, names)
 	}
 }
-
-// forgetRemoved deletes from defs the funcs, methods and types that the
-// lowered declarations of a program no longer declare: its generic code,
-// which package lower replaced by copies. yaegi never saw them, so running
-// the program again must declare them again rather than skip them as
-// unchanged.
-func forgetRemoved(defs map[string]definition, lowered []ast.Decl) {
-	declared := make(map[string]bool)
-	for _, d := range lowered {
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			declared[frontend.FuncKey(d)] = true
-		case *ast.GenDecl:
-			for _, spec := range d.Specs {
-				if ts, ok := spec.(*ast.TypeSpec); ok {
-					declared[ts.Name.Name] = true
-				}
-			}
-		}
-	}
-	for key, def := range defs {
-		switch def.kind {
-		case "func", "method", "type":
-			if !declared[key] {
-				delete(defs, key)
-			}
-		}
-	}
-}

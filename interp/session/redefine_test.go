@@ -188,8 +188,8 @@ func TestFuncMain(t *testing.T) {
 }
 
 // TestProgramGenericsAgain runs a program whose generic code is
-// monomorphised twice, and then changed: the generic declarations never
-// reach yaegi, so a second run must declare them again, not skip them.
+// monomorphised twice, then changed, and uses its generics from a later
+// cell, as a notebook user does after pasting a program.
 func TestProgramGenericsAgain(t *testing.T) {
 	prog := func(body string) string {
 		return "package main\n\nimport \"fmt\"\n\ntype Box[T any] struct{ v T }\n\nfunc (b Box[T]) Get() T { return b.v }\n\n" +
@@ -200,6 +200,7 @@ func TestProgramGenericsAgain(t *testing.T) {
 		{code: prog(`fmt.Println(Twice(Box[int]{1}.Get()))`)},
 		{code: prog(`fmt.Println(Twice(Box[int]{1}.Get()))`)},
 		{code: prog(`fmt.Println(Twice(Box[string]{"s"}.Get()))`)},
+		{code: `len(Twice(Box[int]{2}.Get()))`, result: "2"},
 	})
 	out, _ := ts.output(t)
 	if want := "[1 1]\n[1 1]\n[s s]\n"; out != want {

@@ -71,13 +71,13 @@ func (s *Session) toError(code string, err error) *interp.Error {
 		// A panic raised by the cell's own panic call.
 		return newError(ErrNamePanic, code, line, col, s.panicValue(rv))
 	}
-	msg := fmt.Sprint(recovered(p.Value))
+	msg := fmt.Sprint(p.Value)
 	if l, c, m := splitPos(msg); l > 0 {
-		if e, ok := recovered(m).(runtimeError); ok {
-			m = e.Error()
-		}
 		line, col = s.cellPosition(l, c)
 		msg = m
+	}
+	if e, ok := recovered(msg).(runtimeError); ok {
+		msg = e.Error() // reflect's words for a run-time error, as Go's
 	}
 	return newError(ErrNameRuntime, code, line, col, msg)
 }

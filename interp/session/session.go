@@ -186,7 +186,7 @@ func New(opts Options) (*Session, error) {
 		{rtPath + "/" + rtPackage: {
 			"Defer": reflect.ValueOf(s.addDefer),
 			// Package lower's Config.Runtime.
-			"Print":      reflect.ValueOf(func(newline bool, args ...any) { builtinPrint(s.stderr, newline, args) }),
+			"Print":      reflect.ValueOf(func(newline bool, args ...any) { builtinPrint(stderr, newline, args) }),
 			"PrintIface": reflect.ValueOf(printIface),
 			"ClearMap":   reflect.ValueOf(clearMap),
 			"Recovered":  reflect.ValueOf(recovered),
@@ -303,13 +303,6 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 			if err != nil {
 				ierr = s.compileError(code, err)
 				break
-			}
-			if cell.Program {
-				forgetRemoved(rd.defs, decls)
-			}
-			if len(decls) == 0 {
-				record()
-				continue // only generics no code instantiates
 			}
 			node := &ast.File{Package: decls[0].Pos(), Name: main, Decls: decls}
 			if _, ierr = s.run(ctx, code, node); ierr != nil {
