@@ -40,6 +40,10 @@ type Result struct {
 	Notes []string
 }
 
+// ErrCompiledIn is wrapped by the error of a Get of a package compiled into
+// the kernel: nothing to download, cells import it directly.
+var ErrCompiledIn = errors.New("compiled into the kernel")
+
 // getter is the state of one Get, which runs under the cache lock.
 type getter struct {
 	c      *Cache
@@ -76,12 +80,17 @@ func (c *Cache) Get(ctx context.Context, query string) (*Result, error) {
 		if _, std := slices.BinarySearch(c.std, p); std {
 			return nil, fmt.Errorf("go get %s: %s is a standard library path: import it directly", query, p)
 		}
+		if !strings.Contains(first, ".") {
+			// unsafe, plugin, syscall/js: a standard library path without
+			// a table in this kernel, or a typo.
+			return nil, fmt.Errorf("go get %s: %w; nor is %s a standard library package cells can import", query, err, p)
+		}
 		return nil, fmt.Errorf("go get %s: %w", query, err)
 	}
 	// yaegi imports a compiled-in package rather than its source, so a
 	// download would go unused.
 	if c.compiled[p] {
-		return nil, fmt.Errorf("go get %s: %s is compiled into the kernel already: import it directly (cells get the version the kernel was built with)", query, p)
+		return nil, fmt.Errorf("go get %s: %s is compiled into the kernel already: import it directly (cells get the version the kernel was built with): %w", query, p, ErrCompiledIn)
 	}
 	s, err := c.settings()
 	if err != nil {
@@ -442,7 +451,8 @@ func hasGoFiles(dir string) bool {
 // layoutTags are the build tags of the layout: the two conventions for
 // "no assembly" (purego, the Go project's; noasm, gonum's and others'), so
 // packages with assembly use their pure-Go fallbacks where they have one.
-// A module laid out with other tags is laid out again by the next Get.
+// A module laid out with other tags is laid out again by the next Get that
+// needs it.
 var layoutTags = []string{"noasm", "purego"}
 
 // buildContext is the build context of the layout: this process's GOOS

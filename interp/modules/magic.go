@@ -28,10 +28,12 @@ func (c *Cache) Magic(ctx context.Context, args []string, out io.Writer) error {
 			if strings.HasPrefix(q, "-") {
 				return fmt.Errorf("%%go get: flag %s is not supported", q)
 			}
-			// A notebook written for another kernel may get a module this
-			// one has compiled in: that is no failure, there is just
-			// nothing to download.
-			if path, version, _ := strings.Cut(q, "@"); c.compiled[path] {
+			res, err := c.Get(ctx, q)
+			if errors.Is(err, ErrCompiledIn) {
+				// A notebook written for another kernel may get a module
+				// this one has compiled in: that is no failure, there is
+				// just nothing to download.
+				path, version, _ := strings.Cut(strings.TrimSpace(q), "@")
 				fmt.Fprintf(out, "go: %s is compiled into this kernel: import it directly", path)
 				if version != "" {
 					fmt.Fprintf(out, " (at the version the kernel was built with, not necessarily %s)", version)
@@ -39,7 +41,6 @@ func (c *Cache) Magic(ctx context.Context, args []string, out io.Writer) error {
 				fmt.Fprintln(out)
 				continue
 			}
-			res, err := c.Get(ctx, q)
 			if err != nil {
 				return err
 			}

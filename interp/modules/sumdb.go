@@ -194,9 +194,8 @@ type sumDBVerifier struct {
 
 func newSumDBVerifier(ctx context.Context, s sumDBSettings, p *proxy, cacheDir string) *sumDBVerifier {
 	ops := &sumDBOps{ctx: ctx, settings: s, proxy: p, dir: filepath.Join(cacheDir, "sumdb")}
-	c := sumdb.NewClient(ops)
-	c.SetGONOSUMDB(s.noSum)
-	return &sumDBVerifier{ops: ops, client: c}
+	// GONOSUMDB is applied by verify (settings.checks), before a lookup.
+	return &sumDBVerifier{ops: ops, client: sumdb.NewClient(ops)}
 }
 
 // verify checks hash h of m (its go.mod when goMod is set) with the
@@ -231,6 +230,6 @@ func (v *sumDBVerifier) verify(m module.Version, goMod bool, h string) error {
 		published = strings.Join(lines, "; ")
 	}
 	return fmt.Errorf("verifying %s@%s: checksum mismatch\n\tdownloaded: %s\n\t%s: %s\n"+
-		"SECURITY ERROR: the module proxy served content that differs from what the checksum database published "+
-		"for everyone; nothing was extracted", m.Path, vers, h, v.ops.settings.name, published)
+		"SECURITY ERROR: this content (from the module proxy, or found in the module cache without a go.sum line) "+
+		"differs from what the checksum database published for everyone; nothing was extracted", m.Path, vers, h, v.ops.settings.name, published)
 }

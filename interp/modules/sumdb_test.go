@@ -28,8 +28,7 @@ func TestParseSumDB(t *testing.T) {
 		off      bool
 		name     string
 		url      string
-		wantErr  string
-		noSumArg string
+		wantErr string
 	}{
 		{gosumdb: "", name: "sum.golang.org"},
 		{gosumdb: "sum.golang.org", name: "sum.golang.org"},

@@ -69,8 +69,9 @@ func Lookup(importPath, name string) (Doc, bool) {
 	return d, ok
 }
 
-// The packages Lookup has read from GOROOT/src, by import path, nil for one
-// it could not read. Each is read once: parsing a package takes up to a few
+// The packages Lookup has read from GOROOT/src, by import path: a func
+// that reads the package once and returns it (nil if it could not be
+// read). Each is read once: parsing a package takes up to a few
 // hundred milliseconds (140 for go/types), and an inspect request waits for
 // it under the session's lock.
 var (

@@ -332,3 +332,22 @@ func numbered(src []byte) string {
 	}
 	return b.String()
 }
+
+// TestOddInputs checks inputs whose table would not have compiled: a path
+// with a rune other than / - . ~ (module paths allow +), and a complex
+// constant beyond complex128.
+func TestOddInputs(t *testing.T) {
+	pkgs := checkPackages(t, map[string]string{
+		"example.com/m/gtk+": "package gtk\n\ntype W interface{ Show() }\n\nconst Huge = 1e400i\nconst Small = 2i\n",
+	}, "example.com/m/gtk+")
+	src, skipped, err := File("extracted", pkgs["example.com/m/gtk+"])
+	if err != nil {
+		t.Fatalf("File: %v", err)
+	}
+	if _, keys := symbolKeys(t, src); !slices.Contains(keys, "Small") || slices.Contains(keys, "Huge") {
+		t.Errorf("keys %q, want Small and not Huge", keys)
+	}
+	if !slices.Contains(skipped, Skipped{Name: "Huge", Reason: "complex constant beyond complex128"}) {
+		t.Errorf("skipped %v, want Huge", skipped)
+	}
+}
