@@ -24,10 +24,10 @@ func TestParseSumDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		gosumdb  string
-		off      bool
-		name     string
-		url      string
+		gosumdb string
+		off     bool
+		name    string
+		url     string
 		wantErr string
 	}{
 		{gosumdb: "", name: "sum.golang.org"},
