@@ -167,61 +167,35 @@ func newPkgDecl(ks []string, d ast.Decl) pkgDecl {
 }
 
 // freeNames returns the names fd's body uses that it does not declare
-// itself: a local err or a parameter n is not the package-level one. (A
-// name used before a local of the same name is declared counts as local:
-// rare, and the cost is a func not compiled again.)
+// itself: a local err or a parameter n is not the package-level one, while
+// a name used before a local of the same name shadows it still counts. It
+// follows the parser's resolution (ast.Ident.Obj): a name resolved to a
+// declaration inside fd is local; an unresolved one, or one made by a
+// rewrite (which has no Obj), counts as free, the safe side: the cost of a
+// name wrongly free is a func compiled again.
 func freeNames(fd *ast.FuncDecl) map[string]bool {
-	local := make(map[string]bool)
-	fields := func(fl *ast.FieldList) {
-		if fl == nil {
-			return
+	free := make(map[string]bool)
+	local := func(id *ast.Ident) bool {
+		if id.Obj == nil {
+			return false
 		}
-		for _, f := range fl.List {
-			for _, n := range f.Names {
-				local[n.Name] = true
-			}
-		}
+		d, ok := id.Obj.Decl.(ast.Node)
+		return ok && d.Pos().IsValid() && fd.Pos() <= d.Pos() && d.Pos() < fd.End()
 	}
-	fields(fd.Recv)
-	fields(fd.Type.Params)
-	fields(fd.Type.Results)
-	ast.Inspect(fd.Body, func(n ast.Node) bool {
+	var visit func(ast.Node) bool
+	visit = func(n ast.Node) bool {
 		switch n := n.(type) {
-		case *ast.FuncLit:
-			fields(n.Type.Params)
-			fields(n.Type.Results)
-		case *ast.AssignStmt:
-			if n.Tok == token.DEFINE {
-				for _, e := range n.Lhs {
-					if id, ok := e.(*ast.Ident); ok {
-						local[id.Name] = true
-					}
-				}
+		case *ast.SelectorExpr:
+			ast.Inspect(n.X, visit)
+			return false // the selected name is a field or method
+		case *ast.Ident:
+			if !local(n) {
+				free[n.Name] = true
 			}
-		case *ast.RangeStmt:
-			if n.Tok == token.DEFINE {
-				for _, e := range []ast.Expr{n.Key, n.Value} {
-					if id, ok := e.(*ast.Ident); ok {
-						local[id.Name] = true
-					}
-				}
-			}
-		case *ast.ValueSpec:
-			for _, id := range n.Names {
-				local[id.Name] = true
-			}
-		case *ast.TypeSpec:
-			local[n.Name.Name] = true
 		}
 		return true
-	})
-	free := make(map[string]bool)
-	mentions(fd.Body, func(name string) bool {
-		if !local[name] {
-			free[name] = true
-		}
-		return false
-	})
+	}
+	ast.Inspect(fd.Body, visit)
 	return free
 }
 

@@ -43,27 +43,11 @@ func (s *Session) noteFailedImports(specs []*ast.ImportSpec, msg string) {
 		s.failedImports[path] = reason
 	}
 	for _, spec := range specs {
-		path, _ := strconv.Unquote(spec.Path.Value)
-		if _, ok := s.failedImports[path]; !ok {
-			continue
+		path, name := frontend.ImportPathName(spec)
+		if _, ok := s.failedImports[path]; ok {
+			s.failedNames[name] = path
 		}
-		name := packageNameGuess(path)
-		if spec.Name != nil {
-			name = spec.Name.Name
-		}
-		s.failedNames[name] = path
 	}
-}
-
-// packageNameGuess is the name a package is most likely declared with:
-// the last element of its path that is not a major version.
-func packageNameGuess(path string) string {
-	elems := strings.Split(path, "/")
-	name := elems[len(elems)-1]
-	if len(elems) > 1 && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
-		name = elems[len(elems)-2]
-	}
-	return strings.ReplaceAll(name, "-", "_")
 }
 
 // checkFailedImports returns an error for a cell import of a package

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"go/types"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gokernel/gokernel/interp/frontend"
@@ -123,10 +124,11 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (red
 							continue
 						}
 						rd.declared[n.Name] = true
-						// A variable declared again is a new variable to
-						// yaegi: the funcs using the old one must be
+						// A variable or constant declared again is a new
+						// one to yaegi (which builds constants into the
+						// code): the funcs using the old one must be
 						// compiled again.
-						if d.Tok == token.VAR && s.isVar(n.Name) {
+						if sym := s.index[n.Name]; sym != nil && (sym.kind == "var" || sym.kind == "const") {
 							changed(n)
 						}
 					}
@@ -225,7 +227,8 @@ func checkDependents(fset *token.FileSet, rd redefinition, deps dependents, type
 // recompile compiles again the earlier funcs that use what a step declared
 // again, so that they use the new definitions, and warns about the methods
 // that do, which yaegi cannot compile again. A func that no longer compiles
-// keeps its earlier definition, with a warning.
+// (a := gave a variable another type) is left broken by yaegi: it becomes
+// one with the same signature that panics saying so, and a warning names it.
 func (s *Session) recompile(ctx context.Context, deps dependents) {
 	warn := func(format string, args ...any) {
 		fmt.Fprintf(s.opts.Stderr, "warning: "+format+"\n", args...)
@@ -243,8 +246,11 @@ func (s *Session) recompile(ctx context.Context, deps dependents) {
 			for _, fd := range deps.funcs {
 				node := &ast.File{Name: ast.NewIdent("main"), Decls: []ast.Decl{fd}}
 				if _, ierr := s.run(ctx, "", node); ierr != nil {
-					warn("%s, declared by an earlier cell, still uses the earlier %s: compiling it again failed: %s",
-						fd.Name.Name, names, ierr.Value)
+					_, _, why := splitPos(ierr.Value) // a position in the recompiled source, not a cell
+					msg := fmt.Sprintf("%s, declared by an earlier cell, no longer compiles now that %s changed (%s): "+
+						"declare it again, or restart the kernel", fd.Name.Name, names, why)
+					warn("%s", msg)
+					s.run(ctx, "", &ast.File{Name: ast.NewIdent("main"), Decls: []ast.Decl{panicking(fd, msg)}})
 				}
 			}
 		}
@@ -253,4 +259,12 @@ func (s *Session) recompile(ctx context.Context, deps dependents) {
 		warn("method %s still uses the earlier %s: the interpreter cannot compile a method of an existing type again; restart the kernel to update it",
 			m, names)
 	}
+}
+
+// panicking returns a func with fd's name and signature whose body panics
+// with msg: what stands for a func that no longer compiles, where yaegi
+// would leave one that fails with an unrelated error when called.
+func panicking(fd *ast.FuncDecl, msg string) *ast.FuncDecl {
+	call := &ast.CallExpr{Fun: ast.NewIdent("panic"), Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(msg)}}}
+	return &ast.FuncDecl{Name: ast.NewIdent(fd.Name.Name), Type: fd.Type, Body: &ast.BlockStmt{List: []ast.Stmt{&ast.ExprStmt{X: call}}}}
 }

@@ -207,3 +207,22 @@ func TestProgramGenericsAgain(t *testing.T) {
 		t.Errorf("output %q, want %q", out, want)
 	}
 }
+
+// TestRedefineFromReview covers redefinitions a review found wrong: a
+// func that shadows the redefined name later in its body, a constant
+// declared again, and a := that gives a variable another type, which
+// leaves an earlier func that no longer compiles.
+func TestRedefineFromReview(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: "func g() int { return 1 }\nfunc h() int { x := g(); if x > 5 { g := 2; x = g }; return x }"},
+		{code: "func g() int { return 7 }"},
+		{code: "h()", result: "2"}, // g is 7 now, so the shadowing branch runs
+		{code: "const N = 10\nfunc f() int { return N }"},
+		{code: "const N = 20"},
+		{code: "f()", result: "20"},
+		{code: "x := 1\nfunc inc() int { return x + 1 }"},
+		{code: `x := "s"`},
+		{code: "inc()", errName: ErrNamePanic, errVal: "1:1: inc, declared by an earlier cell, no longer compiles now that x changed (invalid operation"},
+	})
+}

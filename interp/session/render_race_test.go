@@ -3,7 +3,6 @@ package session
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,7 +100,7 @@ go spin(stop, done)
 // interrupt, the display methods the session compiled among them; they
 // are compiled again.
 func TestRenderAfterInterrupt(t *testing.T) {
-	if raceEnabled() {
+	if raceEnabled {
 		t.Skip("the race detector does not see the session wait for the interrupted cell (see TestInterrupt)")
 	}
 	s, _ := newDisplaySession(t)
@@ -114,16 +113,4 @@ func TestRenderAfterInterrupt(t *testing.T) {
 	if res := mustRun(t, s, `Card{"b"}`); res.Result.Data["text/html"] != "<b>b</b>" {
 		t.Errorf("after an interrupt: %v, want Card's HTML", res.Result.Data)
 	}
-}
-
-// raceEnabled reports whether the test runs with the race detector.
-func raceEnabled() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" {
-				return s.Value == "true"
-			}
-		}
-	}
-	return false
 }
