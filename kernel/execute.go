@@ -193,7 +193,7 @@ func (k *Kernel) askInput(ctx context.Context, parent *wire.Message, prompt stri
 		var c struct {
 			Value string `json:"value"`
 		}
-		if err := decodeContent(inbound{msg: reply}, &c); err != nil {
+		if err := decodeContent(reply, &c); err != nil {
 			return "", fmt.Errorf("kernel: %w", err)
 		}
 		return c.Value, nil
@@ -208,7 +208,7 @@ func (k *Kernel) serveStdin() {
 			continue
 		}
 		select {
-		case k.inputReplies <- req.msg:
+		case k.inputReplies <- req:
 		default:
 			k.log.Warn("input_reply nobody asked for: dropped")
 		}

@@ -86,6 +86,10 @@ func (k *Kernel) dispatch(req inbound, table map[string]handler) {
 // decodeContent unmarshals req's content into v, naming the request type in
 // the error.
 func decodeContent(req inbound, v any) error {
+	if req.bad != nil {
+		// A part of it is malformed: none of it is used.
+		return fmt.Errorf("%s: %w", req.msg.Header.MsgType, req.bad)
+	}
 	if err := json.Unmarshal(req.msg.Content, v); err != nil {
 		return fmt.Errorf("%s content: %w", req.msg.Header.MsgType, err)
 	}

@@ -71,7 +71,7 @@ type Kernel struct {
 	iopub                 *publisher
 	hb                    zmq4.Socket
 
-	inputReplies chan *wire.Message // input_reply messages from the stdin reader
+	inputReplies chan inbound // input_reply messages from the stdin reader
 	comms        comms              // open comms, for comm_info_request
 	hist         *history
 
@@ -141,7 +141,7 @@ func New(cfg Config) (*Kernel, error) {
 		replay:       wire.NewReplayGuard(replayHistory),
 		session:      uuid.NewString(),
 		info:         kernelInfo(cfg.Version),
-		inputReplies: make(chan *wire.Message, 1),
+		inputReplies: make(chan inbound, 1),
 		shutdownCh:   make(chan struct{}),
 	}, nil
 }
@@ -273,7 +273,9 @@ func (k *Kernel) closeSockets() {
 	}
 }
 
-// decode verifies and decodes frames, rejecting replays.
+// decode verifies and decodes frames, rejecting replays. A signed message
+// with a valid header and a malformed part is returned with its
+// *wire.DecodeError.
 func (k *Kernel) decode(frames [][]byte) (*wire.Message, error) {
 	msg, err := wire.Decode(frames, k.signer)
 	var bad *wire.DecodeError

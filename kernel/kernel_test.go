@@ -485,6 +485,17 @@ func TestStdinRoundTrip(t *testing.T) {
 	if rep := content(t, c.recv(c.shell)); rep["status"] != "ok" {
 		t.Fatalf("execute_reply = %v", rep)
 	}
+	// A signed input_reply with a malformed part is not used: the cell
+	// gets an error, not a value decoded from it.
+	c.send(c.shell, "execute_request", map[string]any{"code": "input name?", "allow_stdin": true})
+	ask = c.recv(c.stdin)
+	reply, _ = wire.NewMessage("input_reply", "client-session", ask, map[string]any{"value": "gopher"})
+	reply.Identities, reply.Metadata = nil, []byte(`[1]`)
+	frames, _ = wire.Encode(reply, c.signer)
+	c.stdin.Send(zmq4.NewMsgFrom(frames...))
+	if rep := content(t, c.recv(c.shell)); rep["ename"] != "InputError" || !strings.Contains(fmt.Sprint(rep["evalue"]), "input_reply") {
+		t.Fatalf("execute_reply after a malformed input_reply = %v", rep)
+	}
 	// Without allow_stdin the session is told at once.
 	c.send(c.shell, "execute_request", map[string]any{"code": "input x", "allow_stdin": false})
 	if rep := content(t, c.recv(c.shell)); rep["ename"] != "InputError" {

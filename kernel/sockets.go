@@ -62,12 +62,11 @@ func (r *router) read(k *Kernel) {
 			continue
 		}
 		msg, err := k.decode(zm.Frames)
-		var bad *wire.DecodeError
-		if errors.As(err, &bad) && bad.Message != nil {
-			// Signed, with a valid header: its sender is told, or it
-			// would wait for a reply forever.
+		if msg != nil && err != nil {
+			// Signed, with a valid header and a malformed part: its
+			// sender is told, or it would wait for a reply forever.
 			log.Warn("malformed request", "peer", peer(zm.Frames), "err", err)
-			r.in <- inbound{msg: bad.Message, via: r, received: time.Now(), bad: err}
+			r.in <- inbound{msg: msg, via: r, received: time.Now(), bad: err}
 			continue
 		}
 		if err != nil {

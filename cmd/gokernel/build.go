@@ -374,6 +374,11 @@ func (b *builder) extract(ctx context.Context, pkgs []string) (string, error) {
 			fmt.Fprintf(b.stderr, "gokernel build: %s: %d exported names left out (generic, or interfaces cells cannot implement; -v lists them)\n", p.PkgPath, len(skipped))
 		}
 		file := filepath.Join(gen, names.Replace(p.PkgPath)+".go")
+		if _, err := os.Stat(file); err == nil {
+			// a/b-c and a/b/c, or a.b and a_b, would share a file and
+			// one package's table would silently replace the other's.
+			file = filepath.Join(gen, fmt.Sprintf("%s_%d.go", names.Replace(p.PkgPath), len(overlay)))
+		}
 		if err := os.WriteFile(file, src, 0o644); err != nil {
 			return "", err
 		}

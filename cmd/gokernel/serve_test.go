@@ -360,10 +360,20 @@ func TestServeLogsWorkerComponentOnce(t *testing.T) {
 	stdout.waitFor(t, "kill ")
 	stderr.waitFor(t, "worker started")
 	stop()
+	started := 0
 	for line := range strings.Lines(stderr.String()) {
 		if strings.Count(line, "component=worker") > 1 {
 			t.Errorf("component=worker twice in %q", line)
 		}
+		if strings.Contains(line, "worker started") {
+			started++
+			if !strings.Contains(line, "component=worker") {
+				t.Errorf("no component=worker in %q", line)
+			}
+		}
+	}
+	if started == 0 {
+		t.Error("no worker started record")
 	}
 }
 

@@ -73,7 +73,7 @@ type Config struct {
 	Client *http.Client
 	// Std and Compiled are the import paths cells get without
 	// downloading: the standard library packages yaegi has and the
-	// packages compiled into the kernel (see [SymbolPaths]). Imports of
+	// packages compiled into the kernel (session.CompiledPackages). Imports of
 	// them are not looked up in modules, and "%go list" shows them.
 	Std, Compiled []string
 }
@@ -141,20 +141,6 @@ func (c *Cache) Dir() string { return c.dir }
 // GoPath is the directory to use as yaegi's Options.GoPath: downloaded
 // packages are in its src directory.
 func (c *Cache) GoPath() string { return filepath.Join(c.dir, "gopath") }
-
-// SymbolPaths returns the import paths of a yaegi symbol table (an
-// interp.Exports, whose keys are "importpath/name"), sorted, for
-// Config.Std and Config.Compiled.
-func SymbolPaths[T any](exports map[string]T) []string {
-	var paths []string
-	for key := range exports {
-		if i := strings.LastIndex(key, "/"); i > 0 {
-			paths = append(paths, key[:i])
-		}
-	}
-	slices.Sort(paths)
-	return slices.Compact(paths)
-}
 
 // settings are the environment variables that steer a Get, read once per
 // call so that %env changes apply to the next %go get.

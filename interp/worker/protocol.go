@@ -146,7 +146,9 @@ func readMessage(r io.Reader) (*message, error) {
 // comm messages) decode as json.Number: the kernel only passes them on, and
 // json.Number encodes again exactly as it was sent, where a float64 would
 // round an integer past 2^53. A command's comm data reaches the cell with
-// float64 numbers, as encoding/json decodes them everywhere else.
+// float64 numbers, as encoding/json decodes them everywhere else: they are
+// converted after the one decode (a second decode of every command would
+// double the cost of each cell's source and input line).
 func decodeMessage(body []byte) (*message, error) {
 	m := new(message)
 	if err := unmarshalNumbers(body, m); err != nil {
@@ -155,10 +157,11 @@ func decodeMessage(body []byte) (*message, error) {
 	if !m.Kind.valid() {
 		return nil, fmt.Errorf("worker: decode frame: unknown kind %q", m.Kind)
 	}
-	if m.Kind.command() {
-		m = new(message)
-		if err := json.Unmarshal(body, m); err != nil {
-			return nil, fmt.Errorf("worker: decode frame: %w", err)
+	if m.Kind == cmdComm && m.Comm != nil {
+		for _, tree := range []map[string]any{m.Comm.Data, m.Comm.Metadata} {
+			if err := floatNumbers(tree); err != nil {
+				return nil, fmt.Errorf("worker: decode frame: %w", err)
+			}
 		}
 	}
 	switch {
@@ -237,4 +240,36 @@ func validToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// floatNumbers replaces, in place, the json.Number values in v (a decoded
+// JSON object or array, or a value in one) by float64, as json.Unmarshal
+// would have decoded them; a number beyond float64 is an error, as there.
+func floatNumbers(v any) error {
+	set := func(x any, put func(any)) error {
+		if n, ok := x.(json.Number); ok {
+			f, err := strconv.ParseFloat(string(n), 64)
+			if err != nil {
+				return fmt.Errorf("number %s: %w", n, err)
+			}
+			put(f)
+			return nil
+		}
+		return floatNumbers(x)
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if err := set(x, func(f any) { v[k] = f }); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, x := range v {
+			if err := set(x, func(f any) { v[i] = f }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

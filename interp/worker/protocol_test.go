@@ -64,6 +64,7 @@ func TestReadMessageErrors(t *testing.T) {
 		{"cut json", frame(`{"kind":"display","display":{`), "decode frame: unexpected end"},
 		{"empty body", frame(""), "decode frame: unexpected end"},
 		{"trailing data", frame(`{"kind":"shutdown"} {}`), "decode frame"},
+		{"comm number beyond float64", frame(`{"kind":"comm","comm":{"type":"comm_msg","comm_id":"c","data":{"x":1e400}}}`), "number 1e400"},
 	}
 	for _, tt := range tests {
 		_, err := readMessage(bytes.NewReader(tt.in))
@@ -114,6 +115,14 @@ func TestDecodeNumbers(t *testing.T) {
 			`{"kind":"comm","id":1,"comm":{"type":"comm_msg","comm_id":"c","data":{"id":1.5}}}`,
 			func(m *message) any { return m.Comm.Data["id"] },
 			1.5,
+		},
+		{
+			"front end comm, nested",
+			`{"kind":"comm","id":1,"comm":{"type":"comm_msg","comm_id":"c","data":{"a":[{"b":2}]},"metadata":{"m":[3]}}}`,
+			func(m *message) any {
+				return [2]any{m.Comm.Data["a"].([]any)[0].(map[string]any)["b"], m.Comm.Metadata["m"].([]any)[0]}
+			},
+			[2]any{2.0, 3.0},
 		},
 	}
 	for _, tt := range tests {

@@ -105,6 +105,7 @@ type pumpState struct {
 	startup   []byte // stderr text from before ready, with no cell attached
 
 	held      []byte // a possible crash report held back from stderr
+	heldExtra int    // bytes dropped from held after the worker exited
 	hold      *time.Timer
 	lineStart bool // the next stderr byte starts a line
 }
@@ -179,7 +180,16 @@ func (s *pumpState) stderrText(b []byte) {
 		s.held = []byte{}
 		s.hold.Reset(reportHold)
 	}
-	// All of it: if the worker lives, it is the user's output.
+	// All of it while the worker lives: it may be the user's output, and
+	// the backlog bounds it. Once the worker has exited, nothing bounds
+	// what a child still holding the pipe writes: keep maxReport, count
+	// the rest.
+	if !s.p.alive() {
+		if room := max(maxReport-len(s.held), 0); len(b) > room {
+			s.heldExtra += len(b) - room
+			b = b[:room]
+		}
+	}
 	s.held = append(s.held, b...)
 }
 
@@ -201,7 +211,10 @@ func (s *pumpState) release() {
 	}
 	s.hold.Stop()
 	s.buf[stderr].data = append(s.buf[stderr].data, s.held...)
-	s.held = nil
+	if s.heldExtra > 0 {
+		s.buf[stderr].data = fmt.Appendf(s.buf[stderr].data, "\n... (%d more bytes)\n", s.heldExtra)
+	}
+	s.held, s.heldExtra = nil, 0
 	if !s.armed {
 		s.arm()
 	}
@@ -370,7 +383,7 @@ func (s *pumpState) finish() {
 	} else if s.held != nil {
 		n := min(len(s.held), maxReport)
 		s.p.report = string(s.held[:n])
-		if extra := len(s.held) - n; extra > 0 {
+		if extra := len(s.held) - n + s.heldExtra; extra > 0 {
 			s.p.report += fmt.Sprintf("\n... (%d more bytes)\n", extra)
 		}
 	}

@@ -1,5 +1,3 @@
-//go:build unix
-
 package worker
 
 import (
@@ -11,7 +9,8 @@ import (
 )
 
 // What a cell started dies with the worker, even when the worker exits on
-// its own, and so does not hold its output open.
+// its own, and so does not hold its output open: on Linux only, where the
+// supervisor learns of the exit in time to kill the group (awaitExit).
 func TestCrashWithOrphan(t *testing.T) {
 	s := newTestSupervisor(t, testConfig(t))
 	start := time.Now()
