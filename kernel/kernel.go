@@ -72,7 +72,7 @@ type Kernel struct {
 	hb                    zmq4.Socket
 
 	inputReplies chan inbound // input_reply messages from the stdin reader
-	comms        comms              // open comms, for comm_info_request
+	comms        comms        // open comms, for comm_info_request
 	hist         *history
 
 	mu          sync.Mutex

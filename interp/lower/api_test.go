@@ -133,3 +133,26 @@ func TestCellTypeSwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteDeclsImports gives RewriteDecls a whole cell, imports
+// included, also one that an earlier cell imports too.
+func TestRewriteDeclsImports(t *testing.T) {
+	fset := token.NewFileSet()
+	earlier, err := parser.ParseFile(fset, "earlier.go", "package main\nimport \"time\"\n", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parser.ParseFile(fset, "cell.go", "package main\nimport \"time\"\nfunc f() (n int) { for range time.Duration(3) { n++ }; return }\n", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []lower.Config{{}, {Files: []*ast.File{earlier}}} {
+		decls, _, err := cfg.RewriteDecls(fset, f.Decls)
+		if err != nil {
+			t.Fatalf("RewriteDecls with %d earlier files: %v", len(cfg.Files), err)
+		}
+		if len(decls) != len(f.Decls) {
+			t.Errorf("got %d declarations back, want %d", len(decls), len(f.Decls))
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"go/importer"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +49,15 @@ func TestBehaviour(t *testing.T) {
 			}
 			want := goRun(t, goBin, src)
 			lowered := lowerFile(t, file, src)
+			// The rewrites make Go, not only code yaegi accepts.
+			fset := token.NewFileSet()
+			lf, err := parser.ParseFile(fset, "lowered.go", lowered, 0)
+			if err == nil {
+				_, err = (&types.Config{Importer: importer.Default()}).Check("main", fset, []*ast.File{lf}, nil)
+			}
+			if err != nil {
+				t.Errorf("the lowered program is not valid Go: %v\n%s", err, lowered)
+			}
 			got, err := yaegiRun(lowered)
 			if err != nil {
 				t.Fatalf("yaegi: %v\nlowered program:\n%s", err, lowered)

@@ -268,9 +268,10 @@ func errorType() *types.Interface {
 // of the program, by a function literal that walks the chain of err with
 // errors.Unwrap and a comma-ok assertion: the compiled errors.As panics
 // with "*target must be interface or implement error", as the type it sees
-// has no methods. It returns the replacement, or nil. Errors joined with
-// errors.Join are not descended into: yaegi cannot assert a compiled value
-// to the interface with Unwrap() []error.
+// has no methods. It returns the replacement, or nil. Unlike errors.As, the
+// walk does not descend into errors joined with errors.Join or wrapped by
+// several %w (yaegi cannot assert a compiled value to the interface with
+// Unwrap() []error), nor call an As method: docs/modern-go.md lists both.
 func (r *rewriter) errorsAs(call *ast.CallExpr) ast.Expr {
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	if !ok || sel.Sel.Name != "As" || len(call.Args) != 2 {
@@ -286,6 +287,9 @@ func (r *rewriter) errorsAs(call *ast.CallExpr) ast.Expr {
 	ptr, ok := r.typeOf(call.Args[1]).(*types.Pointer)
 	if !ok || !r.isProgramType(ptr.Elem()) {
 		return nil
+	}
+	if !types.IsInterface(ptr.Elem()) && !types.Implements(ptr.Elem(), errorType()) {
+		return nil // errors.As panics on such a target, as in Go
 	}
 	te, err := r.typeExpr(ptr.Elem())
 	if err != nil {

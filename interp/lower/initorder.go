@@ -35,6 +35,9 @@ func (r *rewriter) orderVars(f *ast.File) {
 			specs = append(specs, vs)
 		}
 	}
+	if len(specs) < 2 {
+		return // nothing to order (InitOrder spans every earlier cell)
+	}
 	rank := make(map[types.Object]int, len(r.info.InitOrder))
 	for i, in := range r.info.InitOrder {
 		for _, v := range in.Lhs {

@@ -32,7 +32,8 @@
 // includes code that yaegi already runs correctly (a deferred call whose
 // arguments never change, say); that code stays correct, except for an
 // error printed by a format that is not a constant with a verb such as %d
-// (see printedErrors).
+// (see printedErrors), and errors.As with a target of a program type, which
+// does not descend into joined errors or call As methods (see errorsAs).
 package lower
 
 import (
@@ -42,6 +43,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -168,14 +170,27 @@ func (c Config) RewriteDecls(fset *token.FileSet, decls []ast.Decl) ([]ast.Decl,
 // it never appears in the output.
 const cellFunc = "_gkCell"
 
-// wrapDecls returns a file holding decls after the imports of c.Files.
+// wrapDecls returns a file holding decls after the imports of c.Files that
+// decls does not import itself (a whole cell given to RewriteDecls may).
 func (c Config) wrapDecls(decls ...ast.Decl) *ast.File {
 	f := &ast.File{Name: ast.NewIdent("main")}
-	if imp := c.imports(); imp != nil {
-		for _, spec := range imp.Specs {
-			f.Imports = append(f.Imports, spec.(*ast.ImportSpec))
+	own := make(map[string]bool)
+	for _, d := range decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			for _, spec := range gd.Specs {
+				f.Imports = append(f.Imports, spec.(*ast.ImportSpec))
+				own[importKey(spec.(*ast.ImportSpec))] = true
+			}
 		}
-		f.Decls = append(f.Decls, imp)
+	}
+	if imp := c.imports(); imp != nil {
+		imp.Specs = slices.DeleteFunc(imp.Specs, func(spec ast.Spec) bool { return own[importKey(spec.(*ast.ImportSpec))] })
+		if len(imp.Specs) > 0 {
+			for _, spec := range imp.Specs {
+				f.Imports = append(f.Imports, spec.(*ast.ImportSpec))
+			}
+			f.Decls = append(f.Decls, imp)
+		}
 	}
 	f.Decls = append(f.Decls, decls...)
 	return f
@@ -198,11 +213,7 @@ func (c Config) imports() *ast.GenDecl {
 	seen := make(map[string]bool)
 	for _, f := range c.Files {
 		for _, imp := range f.Imports {
-			key := imp.Path.Value
-			if imp.Name != nil {
-				key = imp.Name.Name + " " + key
-			}
-			if !seen[key] {
+			if key := importKey(imp); !seen[key] {
 				seen[key] = true
 				specs = append(specs, imp)
 			}
@@ -212,6 +223,14 @@ func (c Config) imports() *ast.GenDecl {
 		return nil
 	}
 	return &ast.GenDecl{Tok: token.IMPORT, Specs: specs}
+}
+
+// importKey identifies an import spec: its name, if any, and path.
+func importKey(imp *ast.ImportSpec) string {
+	if imp.Name != nil {
+		return imp.Name.Name + " " + imp.Path.Value
+	}
+	return imp.Path.Value
 }
 
 // rewrite type-checks file and then rewrites root, which file contains.

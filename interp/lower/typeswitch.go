@@ -4,6 +4,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 
 	"golang.org/x/tools/go/ast/astutil"
 )
@@ -35,9 +36,9 @@ import (
 // A one-type case naming an interface the program declares binds its
 // variable with a type switch of its own, which yaegi gets right there.
 //
-// A label on the type switch moves to the new switch, so `break L` still
-// leaves it. When the type switch has an init statement, its variables stay
-// in a block of their own.
+// A labelled type switch becomes `L: switch { default: … }` holding all of
+// it, so that `break L` leaves it and `goto L` runs it again. When the type
+// switch has an init statement, its variables stay in a block of their own.
 func (r *rewriter) typeSwitch(c *astutil.Cursor, ts *ast.TypeSwitchStmt, label *ast.Ident) {
 	var bound *ast.Ident
 	var x ast.Expr
@@ -54,6 +55,9 @@ func (r *rewriter) typeSwitch(c *astutil.Cursor, ts *ast.TypeSwitchStmt, label *
 	ta, ok := ast.Unparen(x).(*ast.TypeAssertExpr)
 	if !ok || ta.Type != nil {
 		return
+	}
+	if !slices.ContainsFunc(ts.Body.List, func(s ast.Stmt) bool { return len(s.(*ast.CaseClause).List) > 0 }) {
+		return // no case names a type: nothing for yaegi to get wrong
 	}
 	pos := ts.Pos()
 	val := r.fresh("X")
@@ -96,7 +100,11 @@ func (r *rewriter) typeSwitch(c *astutil.Cursor, ts *ast.TypeSwitchStmt, label *
 				Switch: cc.Case,
 				Assign: &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent(bound.Name)}, Tok: token.DEFINE,
 					Rhs: []ast.Expr{&ast.TypeAssertExpr{X: ast.NewIdent(val.Name)}}},
-				Body: &ast.BlockStmt{List: []ast.Stmt{inner}},
+				// Unreachable (the flag says the assertion holds), but
+				// it keeps a clause that ended in a return terminating.
+				Body: &ast.BlockStmt{List: []ast.Stmt{inner, &ast.CaseClause{Body: []ast.Stmt{
+					&ast.ExprStmt{X: &ast.CallExpr{Fun: ident("panic"), Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING, Value: `"unreachable"`}}}},
+				}}}},
 			}}
 			clauses = append(clauses, &ast.CaseClause{Case: cc.Case, List: []ast.Expr{conds[0]}, Colon: cc.Colon, Body: body})
 			continue
@@ -138,19 +146,22 @@ func (r *rewriter) typeSwitch(c *astutil.Cursor, ts *ast.TypeSwitchStmt, label *
 				Body: &ast.BlockStmt{List: asserts},
 			})
 	}
-	var sw ast.Stmt = &ast.SwitchStmt{Switch: ts.Switch, Body: &ast.BlockStmt{Lbrace: ts.Body.Lbrace, List: clauses, Rbrace: ts.Body.Rbrace}}
-	if label != nil {
-		sw = &ast.LabeledStmt{Label: label, Stmt: sw}
-	}
-	out = append(out, sw)
-
-	block := &ast.BlockStmt{Lbrace: pos, List: out, Rbrace: ts.End()}
+	out = append(out, &ast.SwitchStmt{Switch: ts.Switch, Body: &ast.BlockStmt{Lbrace: ts.Body.Lbrace, List: clauses, Rbrace: ts.Body.Rbrace}})
 	if ts.Init != nil {
-		block.List = append([]ast.Stmt{ts.Init}, block.List...)
-	} else {
-		r.generated[block] = true
+		out = append([]ast.Stmt{ts.Init}, out...)
 	}
 	r.changed = true
+	if label != nil {
+		// The label stays on one statement that does all of it, so that
+		// `goto L` evaluates the operand again and `break L` leaves.
+		r.replace(c, &ast.LabeledStmt{Label: label, Colon: label.End(), Stmt: &ast.SwitchStmt{Switch: pos,
+			Body: &ast.BlockStmt{Lbrace: pos, List: []ast.Stmt{&ast.CaseClause{Case: pos, Body: out}}, Rbrace: ts.End()}}})
+		return
+	}
+	block := &ast.BlockStmt{Lbrace: pos, List: out, Rbrace: ts.End()}
+	if ts.Init == nil {
+		r.generated[block] = true
+	}
 	r.replace(c, block)
 }
 

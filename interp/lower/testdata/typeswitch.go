@@ -82,7 +82,42 @@ Loop:
 	return s
 }
 
+// kinds runs a labelled type switch again with goto: the operand must be
+// evaluated each time.
+func kinds(vals []any) string {
+	s, i := "", 0
+L:
+	switch v := vals[i].(type) {
+	case int:
+		s += fmt.Sprint("int ", v, ";")
+	case string:
+		s += "string " + v + ";"
+	default:
+		s += "other;"
+	}
+	i++
+	if i < len(vals) {
+		goto L
+	}
+	return s
+}
+
+// area returns from a case naming a program interface, and from default.
+func area(x any) float64 {
+	switch v := x.(type) {
+	case Shape:
+		return v.Area()
+	default:
+		return -1
+	}
+}
+
 func main() {
+	fmt.Println(kinds([]any{1, "s", 2.5}), area(Sq{3}), area(1))
+	switch any(1).(type) {
+	default:
+		fmt.Println("no type cases")
+	}
 	shapes := []Shape{Sq{2}}
 	fmt.Println(describe(nil), "|", describe(Sq{5}), "|", describe(shapes[0]), "|", describe(&MyErr{4}))
 	fmt.Println(describe(io.EOF), "|", describe(3), "|", describe("s"), "|", describe(2.5))
