@@ -363,9 +363,11 @@ func (c *Cell) SplitSelfDefines() {
 			out = append(out, st)
 			continue
 		}
+		// The same names in every cell: each use defines them again, so
+		// running `n := n + 1` over and over adds no variables.
 		temps := make([]ast.Expr, len(as.Lhs))
 		for i := range temps {
-			temps[i] = &ast.Ident{NamePos: as.TokPos, Name: fmt.Sprintf("_gkPrev%d_%d", as.TokPos, i)}
+			temps[i] = &ast.Ident{NamePos: as.TokPos, Name: fmt.Sprintf("_gkPrev%d", i)}
 		}
 		// yaegi compiles a step's top-level := definitions before running
 		// any of it, so the temporaries are evaluated in a step of their own.
@@ -375,9 +377,6 @@ func (c *Cell) SplitSelfDefines() {
 		}
 		c.stepAfter[keep] = true
 		out = append(out, keep, &ast.AssignStmt{Lhs: as.Lhs, TokPos: as.TokPos, Tok: token.DEFINE, Rhs: slices.Clone(temps)})
-		if len(c.Stmts) > 0 && st == c.Stmts[len(c.Stmts)-1] {
-			c.Last = nil
-		}
 	}
 	c.Stmts = out
 }

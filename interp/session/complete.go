@@ -137,6 +137,9 @@ func (s *Session) indexStmts(stmts []ast.Stmt) {
 	s.resolveTypes()
 	for _, st := range stmts {
 		for _, n := range frontend.DefinedNames(st) {
+			if strings.HasPrefix(n, "_gk") {
+				continue // the rewrites' temporaries: not the user's, not offered
+			}
 			if _, ok := s.index[n]; !ok || s.index[n].kind == "func" {
 				s.index[n] = &symbol{kind: "var"}
 			}

@@ -226,3 +226,26 @@ func TestRedefineFromReview(t *testing.T) {
 		{code: "inc()", errName: ErrNamePanic, errVal: "1:1: inc, declared by an earlier cell, no longer compiles now that x changed (invalid operation"},
 	})
 }
+
+// TestSelfDefineAgain runs n := n + 1 many times: each run reads the old n,
+// and the temporaries it needs neither pile up nor show in completion.
+func TestSelfDefineAgain(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{{code: "n := 1"}})
+	for range 3 {
+		runSteps(t, ts, []step{{code: "n := n + 1"}})
+	}
+	runSteps(t, ts, []step{{code: "n", result: "4"}})
+	if got := ts.Complete("_gk", 3).Matches; len(got) > 0 {
+		t.Errorf("completion of _gk offers %q", got)
+	}
+	prev := 0
+	for name := range ts.index {
+		if strings.HasPrefix(name, "_gk") {
+			prev++
+		}
+	}
+	if prev > 0 {
+		t.Errorf("%d rewrite temporaries indexed", prev)
+	}
+}
