@@ -5,6 +5,7 @@ import (
 	"go/token"
 	"go/types"
 	"slices"
+	"strconv"
 
 	"golang.org/x/tools/go/ast/astutil"
 )
@@ -100,10 +101,14 @@ func (r *rewriter) typeSwitch(c *astutil.Cursor, ts *ast.TypeSwitchStmt, label *
 				Switch: cc.Case,
 				Assign: &ast.AssignStmt{Lhs: []ast.Expr{ast.NewIdent(bound.Name)}, Tok: token.DEFINE,
 					Rhs: []ast.Expr{&ast.TypeAssertExpr{X: ast.NewIdent(val.Name)}}},
-				// Unreachable (the flag says the assertion holds), but
-				// it keeps a clause that ended in a return terminating.
+				// Reached only when yaegi's switch misses what its
+				// assertion matched (measured with an interface embedding
+				// another): an error then, not a case silently skipped.
+				// It also keeps a clause that ended in a return terminating.
 				Body: &ast.BlockStmt{List: []ast.Stmt{inner, &ast.CaseClause{Body: []ast.Stmt{
-					&ast.ExprStmt{X: &ast.CallExpr{Fun: ident("panic"), Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING, Value: `"unreachable"`}}}},
+					&ast.ExprStmt{X: &ast.CallExpr{Fun: ident("panic"), Args: []ast.Expr{&ast.BasicLit{Kind: token.STRING,
+						Value: strconv.Quote("the interpreter's type switch missed a case its type assertion matches (a yaegi bug): " +
+							"use v, ok := x.(" + types.ExprString(single) + ") instead")}}}},
 				}}}},
 			}}
 			clauses = append(clauses, &ast.CaseClause{Case: cc.Case, List: []ast.Expr{conds[0]}, Colon: cc.Colon, Body: body})
