@@ -172,3 +172,53 @@ func (r *rewriter) clearStmt(stmt *ast.ExprStmt) ast.Stmt {
 	out.List = append(out.List, loop)
 	return out
 }
+
+// unsafeCall returns the call of cfg.Runtime's helper that replaces call, a
+// call of unsafe.Slice, unsafe.SliceData, unsafe.String or
+// unsafe.StringData (which yaegi v0.16.1 lacks), or nil. The helpers work
+// through package reflect and return an interface where the builtin's
+// result depends on its operand's type, so the call asserts that type:
+//
+//	unsafe.Slice(p, n)  →  rt.UnsafeSlice(p, n).([]T)
+func (r *rewriter) unsafeCall(call *ast.CallExpr) ast.Expr {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok || r.cfg.Runtime == "" || call.Ellipsis.IsValid() {
+		return nil
+	}
+	b, ok := r.info.Uses[sel.Sel].(*types.Builtin)
+	if !ok {
+		return nil
+	}
+	var helper string
+	assert := false
+	switch b.Name() {
+	case "Slice":
+		helper, assert = "UnsafeSlice", true
+	case "SliceData":
+		helper, assert = "UnsafeSliceData", true
+	case "String":
+		helper = "UnsafeString"
+	case "StringData":
+		helper = "UnsafeStringData"
+	default:
+		return nil // Add, Sizeof and the others yaegi has
+	}
+	out := ast.Expr(&ast.CallExpr{
+		Fun:    &ast.SelectorExpr{X: ident(r.cfg.Runtime), Sel: &ast.Ident{NamePos: call.Pos(), Name: helper}},
+		Lparen: call.Lparen, Args: call.Args, Rparen: call.Rparen,
+	})
+	if assert {
+		t := r.typeOf(call)
+		if t == nil {
+			return nil
+		}
+		te, err := r.typeExpr(t)
+		if err != nil {
+			r.errorf(call.Pos(), "unsafe.%s: %v", b.Name(), err)
+			return nil
+		}
+		out = &ast.TypeAssertExpr{X: out, Type: te}
+	}
+	r.changed = true
+	return out
+}

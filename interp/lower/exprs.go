@@ -2,9 +2,13 @@ package lower
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
+	"math"
+	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/tools/go/ast/astutil"
 )
@@ -244,4 +248,218 @@ func (r *rewriter) recoverCall(call *ast.CallExpr) ast.Expr {
 	r.changed = true
 	return &ast.CallExpr{Fun: &ast.SelectorExpr{X: ident(r.cfg.Runtime), Sel: &ast.Ident{NamePos: call.Pos(), Name: "Recovered"}},
 		Args: []ast.Expr{call}}
+}
+
+// bigConst returns the value of e, a constant expression that involves an
+// integer constant beyond int64, converted to e's type if e is typed; or
+// nil. yaegi v0.16.1 computes such expressions in an int64: `var x uint64 =
+// 1 << 63` fails ("constant 9223372036854775808 overflows int64") and
+// `chuge > 5`, chuge being 1 << 100, is false. A literal it reads right.
+func (r *rewriter) bigConst(e ast.Expr) ast.Expr {
+	switch e.(type) {
+	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.ParenExpr, *ast.Ident:
+	default:
+		return nil
+	}
+	tv, ok := r.info.Types[e]
+	if !ok || tv.Value == nil || !r.beyondInt64(e) {
+		return nil
+	}
+	var lit ast.Expr
+	switch v := tv.Value; v.Kind() {
+	case constant.Bool:
+		if !r.universal(e.Pos(), "true") {
+			return nil
+		}
+		lit = ident(strconv.FormatBool(constant.BoolVal(v)))
+	case constant.Int:
+		s := v.ExactString()
+		lit = &ast.BasicLit{ValuePos: e.Pos(), Kind: token.INT, Value: strings.TrimPrefix(s, "-")}
+		if s[0] == '-' {
+			lit = &ast.UnaryExpr{OpPos: e.Pos(), Op: token.SUB, X: lit}
+		}
+	case constant.Float:
+		// Only a value a float64 holds exactly, written exactly (in
+		// hexadecimal): a decimal literal converted to float32 could round
+		// differently from the value.
+		f, exact := constant.Float64Val(v)
+		if !exact || isUntyped(tv.Type) || math.IsInf(f, 0) {
+			return nil
+		}
+		s := strconv.FormatFloat(math.Abs(f), 'x', -1, 64)
+		lit = &ast.BasicLit{ValuePos: e.Pos(), Kind: token.FLOAT, Value: s}
+		if math.Signbit(f) {
+			lit = &ast.UnaryExpr{OpPos: e.Pos(), Op: token.SUB, X: lit}
+		}
+	default:
+		return nil
+	}
+	if isUntyped(tv.Type) {
+		r.changed = true
+		return &ast.ParenExpr{Lparen: e.Pos(), X: lit, Rparen: e.End() - 1}
+	}
+	te, err := r.typeExpr(tv.Type)
+	if err != nil {
+		return nil
+	}
+	r.changed = true
+	return &ast.CallExpr{Fun: te, Lparen: e.Pos(), Args: []ast.Expr{lit}, Rparen: e.End() - 1}
+}
+
+// beyondInt64 reports whether e or an operand within it is a constant
+// with an integer value an int64 cannot hold.
+func (r *rewriter) beyondInt64(e ast.Expr) bool {
+	found, iota := false, false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == "iota" {
+			// A constant spec repeated implicitly is checked again for
+			// each iota, and the types recorded are the last one's.
+			if obj, ok := r.info.Uses[id].(*types.Const); ok && obj.Parent() == types.Universe {
+				iota = true
+			}
+		}
+		if x, ok := n.(ast.Expr); ok && !found {
+			if v := r.info.Types[x].Value; v != nil {
+				// A float constant with an integer value: `1 << 100`
+				// where a float64 is wanted.
+				if v = constant.ToInt(v); v.Kind() == constant.Int {
+					_, exact := constant.Int64Val(v)
+					found = !exact
+				}
+			}
+		}
+		return !iota
+	})
+	return found && !iota
+}
+
+// universal reports whether name, at pos, denotes the predeclared object.
+func (r *rewriter) universal(pos token.Pos, name string) bool {
+	if r.pkg == nil {
+		return false
+	}
+	scope := r.pkg.Scope().Innermost(pos)
+	if scope == nil {
+		return false
+	}
+	_, obj := scope.LookupParent(name, pos)
+	return obj != nil && obj.Parent() == types.Universe
+}
+
+// pkgVarTarget returns `*&pkg.V` for e, the target of an assignment, if it
+// names a variable of basic type of an imported package, or nil: yaegi
+// v0.16.1 takes such a variable for a constant and refuses
+// `runtime.MemProfileRate = 0` ("cannot assign to 524288 (int constant)").
+func (r *rewriter) pkgVarTarget(e ast.Expr) ast.Expr {
+	sel, ok := ast.Unparen(e).(*ast.SelectorExpr)
+	if !ok {
+		return nil
+	}
+	x, ok := sel.X.(*ast.Ident)
+	if !ok {
+		return nil
+	}
+	if _, ok := r.info.Uses[x].(*types.PkgName); !ok {
+		return nil
+	}
+	v, ok := r.info.Uses[sel.Sel].(*types.Var)
+	if !ok {
+		return nil
+	}
+	if _, ok := v.Type().Underlying().(*types.Basic); !ok {
+		return nil
+	}
+	r.changed = true
+	return &ast.StarExpr{Star: e.Pos(), X: &ast.UnaryExpr{OpPos: e.Pos(), Op: token.AND, X: e}}
+}
+
+// blankTypes drops the type declarations named _ from d, which declare
+// nothing and which yaegi v0.16.1 refuses ("cannot use _ as value"). It
+// reports whether d declares nothing now.
+func (r *rewriter) blankTypes(d *ast.GenDecl) (empty bool) {
+	if d.Tok != token.TYPE {
+		return false
+	}
+	specs := slices.DeleteFunc(slices.Clone(d.Specs), func(s ast.Spec) bool {
+		ts, ok := s.(*ast.TypeSpec)
+		return ok && ts.Name.Name == "_"
+	})
+	if len(specs) == len(d.Specs) {
+		return false
+	}
+	r.changed = true
+	d.Specs = specs
+	if len(specs) == 0 && !d.Lparen.IsValid() {
+		// `type ()` where it cannot be deleted.
+		d.Lparen, d.Rparen = d.TokPos, d.TokPos
+	}
+	return len(specs) == 0
+}
+
+// arrayPtrLen returns what len(x) or cap(x) becomes, x being an array or a
+// pointer to one, or nil. Go takes the length from the type, and p in
+// len(p) or len(*p) may be nil; yaegi v0.16.1 dereferences it ("reflect:
+// call of reflect.Value.Len on zero Value"). x is still evaluated where that
+// could have an effect:
+//
+//	len(p), len(*p)  →  int(4)
+//	len(f())         →  func(*[4]int) int { return 4 }(f())
+func (r *rewriter) arrayPtrLen(x ast.Expr) ast.Expr {
+	t := r.typeOf(x)
+	if t == nil {
+		return nil
+	}
+	ok := false
+	var a *types.Array
+	switch u := t.Underlying().(type) {
+	case *types.Array:
+		if hasEffects(x) {
+			return nil // evaluated, as Go does: *f() may panic
+		}
+		a = u
+	case *types.Pointer:
+		if a, ok = u.Elem().Underlying().(*types.Array); !ok {
+			return nil
+		}
+	default:
+		return nil
+	}
+	intType := ident("int")
+	lit := &ast.BasicLit{ValuePos: x.Pos(), Kind: token.INT, Value: strconv.FormatInt(a.Len(), 10)}
+	var e ast.Expr
+	if hasEffects(x) {
+		te, err := r.typeExpr(t)
+		if err != nil {
+			return nil
+		}
+		fn := &ast.FuncLit{
+			Type: &ast.FuncType{Params: &ast.FieldList{List: []*ast.Field{{Type: te}}},
+				Results: &ast.FieldList{List: []*ast.Field{{Type: intType}}}},
+			Body: block(ret(lit)),
+		}
+		r.generated[fn] = true
+		e = &ast.CallExpr{Fun: fn, Args: []ast.Expr{x}}
+		r.info.Types[e] = types.TypeAndValue{Type: types.Typ[types.Int]}
+	} else {
+		e = &ast.CallExpr{Fun: intType, Args: []ast.Expr{lit}}
+		r.info.Types[e] = types.TypeAndValue{Type: types.Typ[types.Int], Value: constant.MakeInt64(a.Len())}
+	}
+	r.changed = true
+	return e
+}
+
+// hasEffects reports whether evaluating e could do more than read
+// variables: whether it holds a call (a conversion too) or a receive.
+func hasEffects(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.CallExpr:
+			found = true
+		case *ast.UnaryExpr:
+			found = found || n.Op == token.ARROW
+		}
+		return !found
+	})
+	return found
 }

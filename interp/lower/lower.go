@@ -478,6 +478,11 @@ func (r *rewriter) apply(root ast.Node) {
 			r.funcs = append(r.funcs, n.Type)
 		case *ast.FuncLit:
 			r.funcs = append(r.funcs, n.Type)
+		case ast.Expr:
+			if e := r.bigConst(n); e != nil {
+				c.Replace(e)
+				return false
+			}
 		}
 		return true
 	}
@@ -491,6 +496,13 @@ func (r *rewriter) apply(root ast.Node) {
 			r.nameParams(n.Type)
 		case *ast.RangeStmt:
 			r.hoistFuncArgs(n.Body)
+			if n.Value == nil || isBlank(n.Value) {
+				// Over a pointer to an array, only the indices: a range
+				// over its length, which the pointer may be nil for.
+				if x := r.arrayPtrLen(n.X); x != nil {
+					n.X, n.Value = x, nil
+				}
+			}
 			r.rangeStmt(c, n)
 			if c.Node() == n {
 				r.rangeAssign(n)
@@ -535,6 +547,21 @@ func (r *rewriter) apply(root ast.Node) {
 			if as, ok := c.Node().(*ast.AssignStmt); ok {
 				r.blankAssign(c, as)
 			}
+			if as, ok := c.Node().(*ast.AssignStmt); ok && as.Tok != token.DEFINE {
+				for i, e := range as.Lhs {
+					if t := r.pkgVarTarget(e); t != nil {
+						as.Lhs[i] = t
+					}
+				}
+			}
+		case *ast.IncDecStmt:
+			if t := r.pkgVarTarget(n.X); t != nil {
+				n.X = t
+			}
+		case *ast.GenDecl:
+			if r.blankTypes(n) && c.Index() >= 0 {
+				c.Delete()
+			}
 		case *ast.CommClause:
 			r.selectAssign(n)
 		case *ast.BinaryExpr:
@@ -557,6 +584,16 @@ func (r *rewriter) apply(root ast.Node) {
 				break
 			}
 			if e := r.builtinPrint(n); e != nil {
+				c.Replace(e)
+				break
+			}
+			if (r.isBuiltin(n.Fun, "len") || r.isBuiltin(n.Fun, "cap")) && len(n.Args) == 1 {
+				if e := r.arrayPtrLen(n.Args[0]); e != nil {
+					c.Replace(e)
+					break
+				}
+			}
+			if e := r.unsafeCall(n); e != nil {
 				c.Replace(e)
 				break
 			}

@@ -3,9 +3,11 @@ package session
 import (
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // The builtins print, println and clear (of a map) reach the session
@@ -141,4 +143,47 @@ func recovered(v any) any {
 		}
 	}
 	return v
+}
+
+// The unsafe functions yaegi lacks (package lower's Config.Runtime). The
+// operands reach them as interfaces: unsafe.Slice and unsafe.SliceData are
+// generic in the element type, and the rewritten call asserts the result's
+// type. The runtime checks the lengths and pointers, and panics with its own
+// runtime.Error ("unsafe.Slice: len out of range") as a compiled program
+// would.
+
+// unsafeSlice is unsafe.Slice(p, n); p is a pointer.
+func unsafeSlice(p, n any) any {
+	v := reflect.ValueOf(p)
+	return reflect.SliceAt(v.Type().Elem(), v.UnsafePointer(), unsafeLen(n)).Interface()
+}
+
+// unsafeSliceData is unsafe.SliceData(s); s is a slice.
+func unsafeSliceData(s any) any {
+	v := reflect.ValueOf(s)
+	return reflect.NewAt(v.Type().Elem(), v.UnsafePointer()).Interface()
+}
+
+// unsafeString is unsafe.String(p, n).
+func unsafeString(p *byte, n any) string { return unsafe.String(p, unsafeLen(n)) }
+
+// unsafeStringData is unsafe.StringData(s); s is a string, of any string
+// type.
+func unsafeStringData(s any) *byte { return unsafe.StringData(reflect.ValueOf(s).String()) }
+
+// unsafeLen returns n, an integer of any type, as an int, or -1 (out of
+// range for the runtime's checks) if an int cannot hold it.
+func unsafeLen(n any) int {
+	v := reflect.ValueOf(n)
+	switch {
+	case v.CanInt():
+		if i := v.Int(); i == int64(int(i)) {
+			return int(i)
+		}
+	case v.CanUint():
+		if u := v.Uint(); u <= math.MaxInt {
+			return int(u)
+		}
+	}
+	return -1
 }

@@ -92,3 +92,30 @@ n := -1`},
 		{code: "[]int{1}[n+2]", errName: ErrNameRuntime, errVal: "1:1: runtime error: index out of range"},
 	})
 }
+
+// TestUnsafeFunctions checks unsafe.Slice, SliceData, String and
+// StringData, which yaegi lacks (package lower calls the session's helpers),
+// on interpreted types too, and the runtime's checks of their operands.
+func TestUnsafeFunctions(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: `import ("fmt"; "runtime"; "unsafe")`},
+		{code: `type point struct{ x, y int }
+pts := []point{{1, 2}, {3, 4}, {5, 6}}
+s := unsafe.Slice(&pts[1], 2)
+s[0].x = 30
+fmt.Sprint(pts, len(s), cap(s), unsafe.SliceData(s) == &pts[1])`, result: `"[{1 2} {30 4} {5 6}] 2 2 true"`},
+		{code: `b := []byte("hello")
+var n uint64 = 4
+unsafe.String(unsafe.SliceData(b), n) + unsafe.String(unsafe.StringData("!?"), 1)`, result: `"hell!"`},
+		{code: `unsafe.Slice((*int)(nil), 0) == nil && unsafe.SliceData([]int(nil)) == nil && unsafe.String(nil, 0) == ""`, result: "true"},
+		{code: `func try(f func()) (msg string) {
+	defer func() { e, _ := recover().(runtime.Error); msg = e.Error() }()
+	f()
+	return ""
+}
+var big uint64 = 1 << 63
+try(func() { _ = unsafe.Slice(new(byte), big) }) + "; " + try(func() { _ = unsafe.String(nil, 1) })`,
+			result: `"runtime error: unsafe.Slice: len out of range; runtime error: unsafe.String: ptr is nil and len is not zero"`},
+	})
+}

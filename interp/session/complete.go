@@ -53,6 +53,9 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) (record func
 	for _, d := range decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
+			if d.Recv == nil && d.Name.Name == "_" {
+				continue
+			}
 			if d.Recv == nil {
 				sym := &symbol{kind: "func", decl: nodeString(fset, &ast.FuncDecl{Name: d.Name, Type: d.Type}), fn: d.Type, src: nodeString(fset, d)}
 				entries = append(entries, func() { s.index[d.Name.Name] = sym })
@@ -80,6 +83,9 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) (record func
 			for _, spec := range d.Specs {
 				switch spec := spec.(type) {
 				case *ast.TypeSpec:
+					if spec.Name.Name == "_" {
+						continue
+					}
 					sym := &symbol{kind: "type", decl: "type " + nodeString(fset, spec), alias: spec.Assign.IsValid()}
 					sym.src = sym.decl
 					if st, ok := spec.Type.(*ast.StructType); ok {
@@ -90,6 +96,9 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) (record func
 				case *ast.ValueSpec:
 					decl := d.Tok.String() + " " + nodeString(fset, spec)
 					for _, n := range spec.Names {
+						if n.Name == "_" {
+							continue
+						}
 						sym := &symbol{kind: strings.ToLower(d.Tok.String()), decl: decl}
 						entries = append(entries, func() { s.index[n.Name] = sym })
 					}

@@ -139,6 +139,10 @@ func (s *Session) checkRedefinitions(fset *token.FileSet, decls []ast.Decl) (red
 			var specs []ast.Spec
 			for _, spec := range d.Specs {
 				ts := spec.(*ast.TypeSpec)
+				if ts.Name.Name == "_" {
+					specs = append(specs, ts) // declares nothing
+					continue
+				}
 				if !kindOK(ts.Name, "type") {
 					continue
 				}

@@ -249,3 +249,20 @@ func TestSelfDefineAgain(t *testing.T) {
 		t.Errorf("%d rewrite temporaries indexed", prev)
 	}
 }
+
+// TestBlankNames declares _ as a func, a type and a variable, cell after
+// cell: it declares nothing, so it is never a redefinition, and completion
+// does not offer it.
+func TestBlankNames(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: "var _ = 1\nfunc _() {}"},
+		{code: "type _ int\ntype _[T any] struct{ t T }"},
+		{code: "type _ string\nvar _, _ = 2, 3\n4", result: "4"},
+	})
+	for name := range ts.index {
+		if name == "_" {
+			t.Errorf("_ is in the completion index: %+v", ts.index[name])
+		}
+	}
+}

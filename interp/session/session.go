@@ -186,10 +186,14 @@ func New(opts Options) (*Session, error) {
 		{rtPath + "/" + rtPackage: {
 			"Defer": reflect.ValueOf(s.addDefer),
 			// Package lower's Config.Runtime.
-			"Print":      reflect.ValueOf(func(newline bool, args ...any) { builtinPrint(stderr, newline, args) }),
-			"PrintIface": reflect.ValueOf(printIface),
-			"ClearMap":   reflect.ValueOf(clearMap),
-			"Recovered":  reflect.ValueOf(recovered),
+			"Print":            reflect.ValueOf(func(newline bool, args ...any) { builtinPrint(stderr, newline, args) }),
+			"PrintIface":       reflect.ValueOf(printIface),
+			"ClearMap":         reflect.ValueOf(clearMap),
+			"Recovered":        reflect.ValueOf(recovered),
+			"UnsafeSlice":      reflect.ValueOf(unsafeSlice),
+			"UnsafeSliceData":  reflect.ValueOf(unsafeSliceData),
+			"UnsafeString":     reflect.ValueOf(unsafeString),
+			"UnsafeStringData": reflect.ValueOf(unsafeStringData),
 		}},
 		inputSymbols(stdin),
 		{"runtime/runtime": {"Goexit": reflect.ValueOf(s.goexit)}},
@@ -303,6 +307,9 @@ func (s *Session) execute(ctx context.Context, code string) (*interp.MIMEBundle,
 			if err != nil {
 				ierr = s.compileError(code, err)
 				break
+			}
+			if len(decls) == 0 {
+				continue // only blank types, which lowering drops
 			}
 			node := &ast.File{Package: decls[0].Pos(), Name: main, Decls: decls}
 			if _, ierr = s.run(ctx, code, node); ierr != nil {

@@ -1,0 +1,94 @@
+// Constants, assignments and declarations yaegi v0.16.1 refuses or
+// evaluates wrongly.
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+)
+
+const (
+	huge              = 1 << 100
+	hugeLess          = huge - 1
+	small             = huge >> 98
+	fhuge     float64 = 1 << 100
+	fhugeLess float64 = huge - 1
+)
+
+// Blank types declare nothing.
+type _ int
+
+type (
+	_[T any] struct{ t T }
+	named    int
+	_        string
+)
+
+func bigger() bool { return huge > hugeLess }
+
+func main() {
+	// Integer constants beyond int64, in typed and untyped contexts.
+	var x, y uint64 = 0, 1 << 63
+	z := -(1 << 63)
+	fmt.Println(x, y, z, small, bigger(), huge > 5, hugeLess < huge)
+	fmt.Println(fhuge, fhugeLess, fhuge == fhugeLess, uint64(1<<64-1))
+
+	// A variable of basic type of a compiled package.
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 4096
+	runtime.MemProfileRate++
+	runtime.MemProfileRate += 2
+	fmt.Println(runtime.MemProfileRate)
+	runtime.MemProfileRate = old
+
+	type _ struct{}
+	var n named = 3
+	fmt.Println(n)
+}
+
+// Constants repeated implicitly take the values of their own iota.
+const (
+	p62 uint64 = 1 << (62 + iota)
+	p63
+	fromHuge = huge >> (98 - iota)
+	fromHuge2
+)
+
+func init() { fmt.Println(p62, p63, fromHuge, fromHuge2) }
+
+// Float constants from integers beyond int64 round once, to their type.
+const (
+	two128 = 1 << 128
+	ulp32  = two128 / (1 << 24)
+	max32  = two128 - ulp32
+)
+
+func init() {
+	fmt.Printf("%#x %#x\n", math.Float32bits(float32(max32-ulp32-ulp32/2)), math.Float32bits(float32(max32-ulp32/2)))
+}
+
+// The length of an array through a nil pointer comes from its type.
+var nilArray *[4]int
+
+func arrayPtr() *[3]string {
+	fmt.Println("arrayPtr called")
+	return nil
+}
+
+func init() {
+	n := 0
+	for i := range nilArray {
+		n += i
+	}
+	for range arrayPtr() {
+		n++
+	}
+	for i, _ := range nilArray {
+		n += i
+	}
+	for range *nilArray {
+		n++
+	}
+	fmt.Println(n, len(nilArray), cap(nilArray), len(arrayPtr()), len(*nilArray))
+}
