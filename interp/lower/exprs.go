@@ -463,3 +463,144 @@ func hasEffects(e ast.Expr) bool {
 	})
 	return found
 }
+
+// returnResults parenthesises a receive returned as it is, which yaegi
+// v0.16.1 stores in the result with Set ("reflect: reflect.Value.Set using
+// unaddressable value" for `return <-ch`), and converts comparisons and
+// negations returned as an interface to their type (see boxedBool).
+func (r *rewriter) returnResults(n *ast.ReturnStmt) {
+	for i, e := range n.Results {
+		if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
+			n.Results[i] = &ast.ParenExpr{Lparen: u.Pos(), X: u, Rparen: u.End() - 1}
+			r.changed = true
+		}
+	}
+	ft := r.enclosingFunc()
+	if ft == nil || ft.Results == nil || len(n.Results) == 0 {
+		return
+	}
+	var results []types.Type
+	for _, f := range ft.Results.List {
+		t := r.typeOf(f.Type)
+		for range max(1, len(f.Names)) {
+			results = append(results, t)
+		}
+	}
+	if len(results) != len(n.Results) {
+		return // return f() of a multi-value f
+	}
+	for i, e := range n.Results {
+		n.Results[i] = r.boxedBool(e, results[i])
+	}
+}
+
+// boolStores converts comparisons and negations assigned or sent as an
+// interface to their type (see boxedBool).
+func (r *rewriter) boolStores(n ast.Stmt) {
+	switch n := n.(type) {
+	case *ast.AssignStmt:
+		if n.Tok == token.ASSIGN && len(n.Lhs) == len(n.Rhs) {
+			for i, e := range n.Rhs {
+				n.Rhs[i] = r.boxedBool(e, r.typeOf(n.Lhs[i]))
+			}
+		}
+	case *ast.SendStmt:
+		if t := r.typeOf(n.Chan); t == nil {
+		} else if ch, ok := t.Underlying().(*types.Chan); ok {
+			n.Value = r.boxedBool(n.Value, ch.Elem())
+		}
+	}
+}
+
+// boxedBool returns e, a comparison or negation stored as a value of type
+// target, converted to its type if target is an interface: yaegi v0.16.1
+// stores the result of `x == y` or `!ok` where an interface goes with
+// SetBool ("reflect: call of reflect.Value.SetBool on interface Value"),
+// and boxes bool(x == y). Any other e is returned as it is.
+func (r *rewriter) boxedBool(e ast.Expr, target types.Type) ast.Expr {
+	if target == nil || !types.IsInterface(target) {
+		return e
+	}
+	switch x := e.(type) {
+	case *ast.BinaryExpr:
+		switch x.Op {
+		case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ:
+		default:
+			return e
+		}
+	case *ast.UnaryExpr:
+		if x.Op != token.NOT {
+			return e
+		}
+	default:
+		return e
+	}
+	t := r.typeOf(e)
+	if t == nil {
+		return e
+	}
+	var te ast.Expr
+	if isUntyped(t) {
+		if !r.universal(e.Pos(), "bool") {
+			return e
+		}
+		te = ident("bool")
+	} else {
+		var err error
+		if te, err = r.typeExpr(t); err != nil {
+			return e
+		}
+	}
+	r.changed = true
+	return &ast.CallExpr{Fun: te, Lparen: e.Pos(), Args: []ast.Expr{e}, Rparen: e.End() - 1}
+}
+
+// commaOkAssign turns `v, ok = <-c` (or m[k], or x.(T)) whose targets are
+// not of the operation's types (ok an interface, say) into a definition of
+// temporaries of those types, then the assignment: yaegi v0.16.1 stores
+// the operation's results in the targets as they are ("reflect: call of
+// reflect.Value.SetBool on interface Value").
+func (r *rewriter) commaOkAssign(c *astutil.Cursor, n *ast.AssignStmt) {
+	if n.Tok != token.ASSIGN || len(n.Lhs) != 2 || len(n.Rhs) != 1 || c.Index() < 0 {
+		return
+	}
+	// The checker records the comma-ok form's type as a pair.
+	tuple, ok := r.typeOf(n.Rhs[0]).(*types.Tuple)
+	if !ok || tuple.Len() != 2 {
+		return
+	}
+	iface := false
+	for i, e := range n.Lhs {
+		if isBlank(e) {
+			continue
+		}
+		t, vt := r.typeOf(e), types.Default(tuple.At(i).Type())
+		switch {
+		case t == nil:
+			return
+		case types.Identical(t, vt):
+		case types.IsInterface(t):
+			iface = true
+		default:
+			return // ok of a named bool type: a bool temporary would not do
+		}
+	}
+	if !iface {
+		return
+	}
+	var temps, dst, src []ast.Expr
+	for _, e := range n.Lhs {
+		if isBlank(e) {
+			temps = append(temps, ident("_"))
+			continue
+		}
+		tmp := r.fresh("")
+		temps = append(temps, tmp)
+		dst = append(dst, e)
+		src = append(src, ident(tmp.Name))
+	}
+	r.changed = true
+	r.replace(c, r.block(
+		&ast.AssignStmt{Lhs: temps, TokPos: n.TokPos, Tok: token.DEFINE, Rhs: n.Rhs},
+		&ast.AssignStmt{Lhs: dst, Tok: token.ASSIGN, Rhs: src}))
+}

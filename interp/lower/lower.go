@@ -547,6 +547,12 @@ func (r *rewriter) apply(root ast.Node) {
 			if as, ok := c.Node().(*ast.AssignStmt); ok {
 				r.blankAssign(c, as)
 			}
+			if as, ok := c.Node().(*ast.AssignStmt); ok {
+				r.commaOkAssign(c, as)
+			}
+			if as, ok := c.Node().(*ast.AssignStmt); ok {
+				r.boolStores(as)
+			}
 			if as, ok := c.Node().(*ast.AssignStmt); ok && as.Tok != token.DEFINE {
 				for i, e := range as.Lhs {
 					if t := r.pkgVarTarget(e); t != nil {
@@ -562,6 +568,10 @@ func (r *rewriter) apply(root ast.Node) {
 			if r.blankTypes(n) && c.Index() >= 0 {
 				c.Delete()
 			}
+		case *ast.ReturnStmt:
+			r.returnResults(n)
+		case *ast.SendStmt:
+			r.boolStores(n)
 		case *ast.CommClause:
 			r.selectAssign(n)
 		case *ast.BinaryExpr:
