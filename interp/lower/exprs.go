@@ -604,3 +604,81 @@ func (r *rewriter) commaOkAssign(c *astutil.Cursor, n *ast.AssignStmt) {
 		&ast.AssignStmt{Lhs: temps, TokPos: n.TokPos, Tok: token.DEFINE, Rhs: n.Rhs},
 		&ast.AssignStmt{Lhs: dst, Tok: token.ASSIGN, Rhs: src}))
 }
+
+// switchTag turns an expression switch on an interface with cases that are
+// not interfaces (`switch v { case 1: … case "a": … }`) into a switch on
+// true comparing them, as Go does: yaegi v0.16.1 converts the tag to each
+// case's type ("reflect.Value.Convert: value of type interface {} cannot
+// be converted to type int"). A tag that is not a plain variable is
+// evaluated once, into a temporary.
+func (r *rewriter) switchTag(n *ast.SwitchStmt) {
+	if n.Tag == nil {
+		r.ifaceCases(n)
+		return
+	}
+	t := r.typeOf(n.Tag)
+	if t == nil || !types.IsInterface(t) || isUntyped(t) {
+		return
+	}
+	concrete := false
+	for _, s := range n.Body.List {
+		for _, e := range s.(*ast.CaseClause).List {
+			if et := r.typeOf(e); et == nil {
+				return
+			} else if !types.IsInterface(et) || isUntyped(et) {
+				concrete = true
+			}
+		}
+	}
+	if !concrete {
+		return
+	}
+	tag := n.Tag
+	if _, ok := tag.(*ast.Ident); !ok {
+		if n.Init != nil {
+			return // no room for the temporary
+		}
+		tmp := r.fresh("")
+		n.Init = define([]ast.Expr{tmp}, n.Tag)
+		tag = tmp
+	}
+	for _, s := range n.Body.List {
+		cc := s.(*ast.CaseClause)
+		var cond ast.Expr
+		for _, e := range cc.List {
+			if b, ok := e.(*ast.BinaryExpr); ok {
+				e = &ast.ParenExpr{X: b}
+			}
+			eq := binary(clone(tag), token.EQL, e)
+			if cond == nil {
+				cond = eq
+			} else {
+				cond = binary(cond, token.LOR, eq)
+			}
+		}
+		if cond != nil {
+			cc.List = []ast.Expr{cond}
+		}
+	}
+	n.Tag = nil
+	r.changed = true
+}
+
+// ifaceCases compares the cases of interface type of a switch without a tag
+// (`switch { case i: … }`, i holding a bool) with true, as Go does; yaegi
+// v0.16.1 reads them as a bool ("reflect: call of reflect.Value.Bool on
+// interface Value").
+func (r *rewriter) ifaceCases(n *ast.SwitchStmt) {
+	if !r.universal(n.Pos(), "true") {
+		return
+	}
+	for _, s := range n.Body.List {
+		cc := s.(*ast.CaseClause)
+		for i, e := range cc.List {
+			if t := r.typeOf(e); t != nil && types.IsInterface(t) && !isUntyped(t) {
+				cc.List[i] = binary(e, token.EQL, ident("true"))
+				r.changed = true
+			}
+		}
+	}
+}

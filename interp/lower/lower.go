@@ -568,6 +568,8 @@ func (r *rewriter) apply(root ast.Node) {
 			if r.blankTypes(n) && c.Index() >= 0 {
 				c.Delete()
 			}
+		case *ast.SwitchStmt:
+			r.switchTag(n)
 		case *ast.ReturnStmt:
 			r.returnResults(n)
 		case *ast.SendStmt:
