@@ -682,3 +682,50 @@ func (r *rewriter) ifaceCases(n *ast.SwitchStmt) {
 		}
 	}
 }
+
+// arrayLen writes an array length given as a floating-point constant
+// (`[1e6]byte`) as an integer: yaegi v0.16.1 panics ("1e+06 not an Int").
+func (r *rewriter) arrayLen(n *ast.ArrayType) {
+	if n.Len == nil {
+		return
+	}
+	if _, ok := n.Len.(*ast.Ellipsis); ok {
+		return
+	}
+	v := r.info.Types[n.Len].Value
+	if v == nil || v.Kind() != constant.Float {
+		return
+	}
+	if v = constant.ToInt(v); v.Kind() != constant.Int {
+		return
+	}
+	n.Len = &ast.BasicLit{ValuePos: n.Len.Pos(), Kind: token.INT, Value: v.ExactString()}
+	r.changed = true
+}
+
+// BlankField starts the names blankFields gives blank fields: the
+// field after it is a number.
+const BlankField = "_gkBlank"
+
+// blankFields names the blank fields of a struct type that has more than
+// one (BlankField and their rank among them): yaegi v0.16.1 builds each
+// type with reflect.StructOf, which panics on two fields of one name
+// ("reflect.StructOf: duplicate field X_"). The names follow from the
+// field's place, so two identical struct types stay identical.
+func (r *rewriter) blankFields(n *ast.StructType) {
+	var blanks []*ast.Ident
+	for _, f := range n.Fields.List {
+		for _, name := range f.Names {
+			if name.Name == "_" {
+				blanks = append(blanks, name)
+			}
+		}
+	}
+	if len(blanks) < 2 {
+		return
+	}
+	for i, name := range blanks {
+		name.Name = BlankField + strconv.Itoa(i+1)
+	}
+	r.changed = true
+}

@@ -568,6 +568,10 @@ func (r *rewriter) apply(root ast.Node) {
 			if r.blankTypes(n) && c.Index() >= 0 {
 				c.Delete()
 			}
+		case *ast.ArrayType:
+			r.arrayLen(n)
+		case *ast.StructType:
+			r.blankFields(n)
 		case *ast.SwitchStmt:
 			r.switchTag(n)
 		case *ast.ReturnStmt:

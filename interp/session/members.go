@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+
+	"github.com/gokernel/gokernel/interp/lower"
 )
 
 // members lists the fields and methods of the cells' variable name, by the
@@ -123,6 +125,9 @@ func (info *typeInfo) fieldName(name string) string {
 	}
 	if rest, ok := strings.CutPrefix(name, "X"); ok && info.hidden[rest] {
 		return rest
+	}
+	if strings.HasPrefix(name, "X"+lower.BlankField) {
+		return "_"
 	}
 	return name
 }

@@ -92,3 +92,23 @@ func init() {
 	}
 	fmt.Println(n, len(nilArray), cap(nilArray), len(arrayPtr()), len(*nilArray))
 }
+
+// Array lengths written as floats; structs with several blank fields.
+var floatLen [1e1]int
+
+type padded struct {
+	_, _ int
+	x    int
+	_    [2]byte
+}
+
+type paddedToo struct {
+	_, _ int
+	x    int
+	_    [2]byte
+}
+
+func init() {
+	p := padded{x: 7}
+	fmt.Println(len(floatLen), len([2e0]string{}), p.x, paddedToo(p).x)
+}
