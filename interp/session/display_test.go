@@ -226,3 +226,15 @@ type Twin2 struct{ Xs int; t int }
 		}
 	}
 }
+
+// TestInterfaceResult shows a value held by a variable of an interface
+// type declared in a cell: yaegi wraps it in a struct of its own, which
+// must not show.
+func TestInterfaceResult(t *testing.T) {
+	ts := newTestSession(t)
+	runSteps(t, ts, []step{
+		{code: "type I interface{ M() int }\ntype Q struct{ v int }\nfunc (q Q) M() int { return q.v }"},
+		{code: "var i I = Q{3}\ni", result: "{v:3}"},
+		{code: "[]I{Q{1}, Q{2}}", result: "[{v:1} {v:2}]"},
+	})
+}

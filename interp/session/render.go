@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gokernel/gokernel/interp"
 	"github.com/gokernel/gokernel/interp/frontend"
@@ -365,6 +366,10 @@ func (f *formatter) write(v reflect.Value, depth int) {
 			fmt.Fprintf(b, "%#x", v.Pointer())
 		}
 	case reflect.Struct:
+		if inner, ok := yaegiInterface(v); ok {
+			f.write(inner, depth+1)
+			return
+		}
 		if v.CanInterface() && v.Type().PkgPath() != "" {
 			// A compiled type (time.Time…): its own formatting knows best.
 			f.text(fmt.Sprintf("%+v", v.Interface()))
@@ -583,4 +588,23 @@ func quietYaegiLog() {
 	if _, ok := log.Writer().(logFilter); !ok {
 		log.SetOutput(logFilter{w: log.Writer()})
 	}
+}
+
+// yaegiInterface returns the value that v holds, if v is how yaegi
+// represents a value of an interface type declared in a cell: a struct of
+// the node that made it and the value (interp.valueInterface, which
+// formatted as it is shows yaegi's internals).
+func yaegiInterface(v reflect.Value) (reflect.Value, bool) {
+	t := v.Type()
+	if t.PkgPath() != "github.com/traefik/yaegi/interp" || t.Name() != "valueInterface" {
+		return reflect.Value{}, false
+	}
+	field, ok := t.FieldByName("value")
+	if !ok || field.Type != reflect.TypeFor[reflect.Value]() {
+		return reflect.Value{}, false
+	}
+	// The field is unexported: read it from an addressable copy.
+	c := reflect.New(t).Elem()
+	c.Set(v)
+	return *(*reflect.Value)(unsafe.Pointer(c.FieldByIndex(field.Index).UnsafeAddr())), true
 }
