@@ -609,8 +609,7 @@ func (r *rewriter) commaOkAssign(c *astutil.Cursor, n *ast.AssignStmt) {
 // not interfaces (`switch v { case 1: … case "a": … }`) into a switch on
 // true comparing them, as Go does: yaegi v0.16.1 converts the tag to each
 // case's type ("reflect.Value.Convert: value of type interface {} cannot
-// be converted to type int"). A tag that is not a plain variable is
-// evaluated once, into a temporary.
+// be converted to type int").
 func (r *rewriter) switchTag(n *ast.SwitchStmt) {
 	if n.Tag == nil {
 		r.ifaceCases(n)
@@ -633,14 +632,17 @@ func (r *rewriter) switchTag(n *ast.SwitchStmt) {
 	if !concrete {
 		return
 	}
+	// The tag is evaluated once, before the cases: into a temporary, or,
+	// where the switch has an init statement already, read again only if
+	// it is a variable (a case's call could still change it, rarely).
 	tag := n.Tag
-	if _, ok := tag.(*ast.Ident); !ok {
-		if n.Init != nil {
-			return // no room for the temporary
-		}
+	switch _, isVar := tag.(*ast.Ident); {
+	case n.Init == nil:
 		tmp := r.fresh("")
 		n.Init = define([]ast.Expr{tmp}, n.Tag)
 		tag = tmp
+	case !isVar:
+		return // no room for the temporary
 	}
 	for _, s := range n.Body.List {
 		cc := s.(*ast.CaseClause)
