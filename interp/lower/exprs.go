@@ -262,7 +262,7 @@ func (r *rewriter) bigConst(e ast.Expr) ast.Expr {
 		return nil
 	}
 	tv, ok := r.info.Types[e]
-	if !ok || tv.Value == nil || !r.beyondInt64(e) {
+	if !ok || tv.Value == nil || tv.Value.Kind() == constant.String || !r.beyondInt64(e) {
 		return nil
 	}
 	var lit ast.Expr
@@ -294,16 +294,36 @@ func (r *rewriter) bigConst(e ast.Expr) ast.Expr {
 	default:
 		return nil
 	}
-	if isUntyped(tv.Type) {
-		r.changed = true
-		return &ast.ParenExpr{Lparen: e.Pos(), X: lit, Rparen: e.End() - 1}
-	}
-	te, err := r.typeExpr(tv.Type)
-	if err != nil {
+	var out ast.Expr
+	switch t := tv.Type.(type) {
+	case *types.TypeParam:
+		// T(c) gives c T's default type first, and yaegi fails on the
+		// untyped literal as on the expression.
 		return nil
+	case *types.Basic:
+		if t.Info()&types.IsUntyped == 0 {
+			break
+		}
+		switch t.Kind() {
+		case types.UntypedRune:
+			// Adding a zero rune keeps the kind (see constMinMax).
+			lit = binary(lit, token.ADD, &ast.BasicLit{Kind: token.CHAR, Value: `'\x00'`})
+		case types.UntypedInt, types.UntypedBool:
+		default:
+			return nil
+		}
+		out = &ast.ParenExpr{Lparen: e.Pos(), X: lit, Rparen: e.End() - 1}
 	}
+	if out == nil {
+		te, err := r.typeExpr(tv.Type)
+		if err != nil {
+			return nil
+		}
+		out = &ast.CallExpr{Fun: te, Lparen: e.Pos(), Args: []ast.Expr{lit}, Rparen: e.End() - 1}
+	}
+	r.info.Types[out] = tv // for the rewrites that read the operands of its parent
 	r.changed = true
-	return &ast.CallExpr{Fun: te, Lparen: e.Pos(), Args: []ast.Expr{lit}, Rparen: e.End() - 1}
+	return out
 }
 
 // beyondInt64 reports whether e or an operand within it is a constant
@@ -396,65 +416,94 @@ func (r *rewriter) blankTypes(d *ast.GenDecl) (empty bool) {
 	return len(specs) == 0
 }
 
-// arrayPtrLen returns what len(x) or cap(x) becomes, x being an array or a
-// pointer to one, or nil. Go takes the length from the type, and p in
-// len(p) or len(*p) may be nil; yaegi v0.16.1 dereferences it ("reflect:
-// call of reflect.Value.Len on zero Value"). x is still evaluated where that
-// could have an effect:
-//
-//	len(p), len(*p)  →  int(4)
-//	len(f())         →  func(*[4]int) int { return 4 }(f())
-func (r *rewriter) arrayPtrLen(x ast.Expr) ast.Expr {
-	t := r.typeOf(x)
-	if t == nil {
+// lenCall returns what replaces call, a call of len or cap of an array or
+// of a pointer to one (see arrayLenOf), or nil.
+func (r *rewriter) lenCall(call *ast.CallExpr) ast.Expr {
+	if len(call.Args) != 1 || !r.isBuiltin(call.Fun, "len") && !r.isBuiltin(call.Fun, "cap") {
 		return nil
 	}
-	ok := false
+	return r.arrayLenOf(call.Args[0], r.info.Types[call].Value != nil)
+}
+
+// arrayLenOf returns what len(x) or cap(x) becomes, x being an array or a
+// pointer to one, or nil. Go takes the length from the type, and p in
+// len(p) or len(*p) may be nil; yaegi v0.16.1 dereferences it ("reflect:
+// call of reflect.Value.Len on zero Value"). Where the length is not a
+// constant (x holds a call or a receive), x is still evaluated, as in Go:
+//
+//	len(p), len(*p)  →  int(4)
+//	len(f())         →  func(interface{}) int { return 4 }(f())
+func (r *rewriter) arrayLenOf(x ast.Expr, isConst bool) ast.Expr {
+	t := r.typeOf(x)
+	if t == nil || !r.universal(x.Pos(), "int") {
+		return nil
+	}
 	var a *types.Array
 	switch u := t.Underlying().(type) {
 	case *types.Array:
-		if hasEffects(x) {
+		if !isConst {
 			return nil // evaluated, as Go does: *f() may panic
 		}
 		a = u
 	case *types.Pointer:
-		if a, ok = u.Elem().Underlying().(*types.Array); !ok {
+		if a, _ = u.Elem().Underlying().(*types.Array); a == nil {
 			return nil
 		}
 	default:
 		return nil
 	}
-	intType := ident("int")
+	if isConst && containsCall(x) {
+		// len((*[4]int)(s)): dropping the conversion could leave s
+		// unused, which Go refuses; yaegi evaluates it.
+		return nil
+	}
 	lit := &ast.BasicLit{ValuePos: x.Pos(), Kind: token.INT, Value: strconv.FormatInt(a.Len(), 10)}
-	var e ast.Expr
-	if hasEffects(x) {
-		te, err := r.typeExpr(t)
-		if err != nil {
-			return nil
-		}
+	tv := types.TypeAndValue{Type: types.Typ[types.Int], Value: constant.MakeInt64(a.Len())}
+	e := ast.Expr(&ast.CallExpr{Fun: ident("int"), Args: []ast.Expr{lit}})
+	if !isConst {
+		// The parameter's type is an empty interface, which no
+		// declaration can shadow.
 		fn := &ast.FuncLit{
-			Type: &ast.FuncType{Params: &ast.FieldList{List: []*ast.Field{{Type: te}}},
-				Results: &ast.FieldList{List: []*ast.Field{{Type: intType}}}},
+			Type: &ast.FuncType{
+				Params:  &ast.FieldList{List: []*ast.Field{{Type: &ast.InterfaceType{Methods: &ast.FieldList{}}}}},
+				Results: &ast.FieldList{List: []*ast.Field{{Type: ident("int")}}},
+			},
 			Body: block(ret(lit)),
 		}
 		r.generated[fn] = true
 		e = &ast.CallExpr{Fun: fn, Args: []ast.Expr{x}}
-		r.info.Types[e] = types.TypeAndValue{Type: types.Typ[types.Int]}
-	} else {
-		e = &ast.CallExpr{Fun: intType, Args: []ast.Expr{lit}}
-		r.info.Types[e] = types.TypeAndValue{Type: types.Typ[types.Int], Value: constant.MakeInt64(a.Len())}
+		tv.Value = nil
 	}
+	r.info.Types[e] = tv
 	r.changed = true
 	return e
 }
 
+// containsCall reports whether e holds a call or a conversion.
+func containsCall(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		_, found = n.(*ast.CallExpr)
+		return !found
+	})
+	return found
+}
+
 // hasEffects reports whether evaluating e could do more than read
-// variables: whether it holds a call (a conversion too) or a receive.
-func hasEffects(e ast.Expr) bool {
+// variables: whether it holds a call that is neither a conversion nor a
+// constant (len of an array), or a receive. It is the test that makes
+// len(x) of an array x a constant.
+func (r *rewriter) hasEffects(e ast.Expr) bool {
 	found := false
 	ast.Inspect(e, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.CallExpr:
+			if r.info.Types[n].Value != nil {
+				return false
+			}
+			if tv, ok := r.info.Types[n.Fun]; ok && tv.IsType() {
+				return true // a conversion: its operand may have effects
+			}
 			found = true
 		case *ast.UnaryExpr:
 			found = found || n.Op == token.ARROW
@@ -494,28 +543,29 @@ func (r *rewriter) returnResults(n *ast.ReturnStmt) {
 	}
 }
 
-// boolStores converts comparisons and negations assigned or sent as an
-// interface to their type (see boxedBool).
-func (r *rewriter) boolStores(n ast.Stmt) {
-	switch n := n.(type) {
-	case *ast.AssignStmt:
-		if n.Tok == token.ASSIGN && len(n.Lhs) == len(n.Rhs) {
-			for i, e := range n.Rhs {
-				n.Rhs[i] = r.boxedBool(e, r.typeOf(n.Lhs[i]))
-			}
+// assignStores rewrites the stores of an assignment yaegi gets wrong: a
+// comparison or negation assigned to an interface (see boxedBool), and a
+// variable of basic type of another package assigned to (see pkgVarTarget).
+func (r *rewriter) assignStores(_ *astutil.Cursor, n *ast.AssignStmt) {
+	if n.Tok == token.DEFINE {
+		return
+	}
+	if n.Tok == token.ASSIGN && len(n.Lhs) == len(n.Rhs) {
+		for i, e := range n.Rhs {
+			n.Rhs[i] = r.boxedBool(e, r.typeOf(n.Lhs[i]))
 		}
-	case *ast.SendStmt:
-		if t := r.typeOf(n.Chan); t == nil {
-		} else if ch, ok := t.Underlying().(*types.Chan); ok {
-			n.Value = r.boxedBool(n.Value, ch.Elem())
+	}
+	for i, e := range n.Lhs {
+		if t := r.pkgVarTarget(e); t != nil {
+			n.Lhs[i] = t
 		}
 	}
 }
 
 // boxedBool returns e, a comparison or negation stored as a value of type
 // target, converted to its type if target is an interface: yaegi v0.16.1
-// stores the result of `x == y` or `!ok` where an interface goes with
-// SetBool ("reflect: call of reflect.Value.SetBool on interface Value"),
+// stores the result of `x == y` or `!ok` returned or assigned where an
+// interface goes with SetBool ("reflect: call of reflect.Value.SetBool on interface Value"),
 // and boxes bool(x == y). Any other e is returned as it is.
 func (r *rewriter) boxedBool(e ast.Expr, target types.Type) ast.Expr {
 	if target == nil || !types.IsInterface(target) {
@@ -540,7 +590,7 @@ func (r *rewriter) boxedBool(e ast.Expr, target types.Type) ast.Expr {
 		return e
 	}
 	var te ast.Expr
-	if isUntyped(t) {
+	if isUntyped(t) || types.Identical(t, types.Typ[types.Bool]) {
 		if !r.universal(e.Pos(), "bool") {
 			return e
 		}
@@ -574,14 +624,21 @@ func (r *rewriter) commaOkAssign(c *astutil.Cursor, n *ast.AssignStmt) {
 		if isBlank(e) {
 			continue
 		}
-		t, vt := r.typeOf(e), types.Default(tuple.At(i).Type())
+		if _, ok := e.(*ast.Ident); !ok {
+			// The operands of a[i] or p.f are evaluated before the
+			// right side; after it, through a temporary.
+			return
+		}
+		t, vt := r.typeOf(e), tuple.At(i).Type()
+		if i == 1 {
+			vt = types.Typ[types.Bool] // the checker records ok with its target's type
+		}
 		switch {
 		case t == nil:
 			return
-		case types.Identical(t, vt):
 		case types.IsInterface(t):
 			iface = true
-		default:
+		case !types.Identical(t, vt):
 			return // ok of a named bool type: a bool temporary would not do
 		}
 	}
@@ -600,9 +657,7 @@ func (r *rewriter) commaOkAssign(c *astutil.Cursor, n *ast.AssignStmt) {
 		src = append(src, ident(tmp.Name))
 	}
 	r.changed = true
-	r.replace(c, r.block(
-		&ast.AssignStmt{Lhs: temps, TokPos: n.TokPos, Tok: token.DEFINE, Rhs: n.Rhs},
-		&ast.AssignStmt{Lhs: dst, Tok: token.ASSIGN, Rhs: src}))
+	r.replace(c, r.block(define(temps, n.Rhs...), assign(dst, src...)))
 }
 
 // switchTag turns an expression switch on an interface with cases that are
@@ -632,18 +687,7 @@ func (r *rewriter) switchTag(n *ast.SwitchStmt) {
 	if !concrete {
 		return
 	}
-	// The tag is evaluated once, before the cases: into a temporary, or,
-	// where the switch has an init statement already, read again only if
-	// it is a variable (a case's call could still change it, rarely).
-	tag := n.Tag
-	switch _, isVar := tag.(*ast.Ident); {
-	case n.Init == nil:
-		tmp := r.fresh("")
-		n.Init = define([]ast.Expr{tmp}, n.Tag)
-		tag = tmp
-	case !isVar:
-		return // no room for the temporary
-	}
+	tag := r.fresh("")
 	for _, s := range n.Body.List {
 		cc := s.(*ast.CaseClause)
 		var cond ast.Expr
@@ -661,6 +705,17 @@ func (r *rewriter) switchTag(n *ast.SwitchStmt) {
 		if cond != nil {
 			cc.List = []ast.Expr{cond}
 		}
+	}
+	// The tag is evaluated once, before the cases, into a temporary
+	// defined by the switch; where its init statement is taken, by a
+	// switch within (break and fallthrough keep their meaning):
+	//
+	//	switch x := f(); v { … }  →  switch x := f(); { default: switch _gk1 := v; { … } }
+	if n.Init == nil {
+		n.Init = define([]ast.Expr{tag}, n.Tag)
+	} else {
+		inner := &ast.SwitchStmt{Switch: n.Switch, Init: define([]ast.Expr{tag}, n.Tag), Body: n.Body}
+		n.Body = block(&ast.CaseClause{Body: []ast.Stmt{inner}})
 	}
 	n.Tag = nil
 	r.changed = true

@@ -24,11 +24,22 @@
 //   - `_ = x == y` and `_ = F(x)` (generic F) become `var _ = …`; an untyped
 //     constant shifted by a variable count gets its type; `case v = <-c`
 //     and `for k = range x` assign through temporaries;
-//   - print, println, recover and clear of a map call helpers of the
-//     caller's (Config.Runtime), where yaegi's builtins differ from Go's.
+//   - `return <-ch` is parenthesised; a comparison or negation returned or
+//     assigned as an interface is converted to bool; `v, ok = <-c` into
+//     interface variables goes through temporaries; a switch on an
+//     interface with concrete cases compares them;
+//   - a constant expression involving an integer beyond int64 becomes its
+//     value; a basic-typed variable of another package is assigned through
+//     its address; `type _` goes, several blank fields of a struct get
+//     names, float array lengths are written as integers, and len, cap and
+//     index-only range of an array pointer take the length from the type;
+//   - print, println, recover, clear of a map and the unsafe functions
+//     yaegi lacks call helpers of the caller's (Config.Runtime), where
+//     yaegi's builtins differ from Go's.
 //
 // Every rewrite works around a bug measured in yaegi v0.16.1 and yields code
-// that means the same in Go. It applies only where its bug can show, which
+// that means the same in Go (renamed blank fields aside: they take part in
+// == and reflection, as yaegi's single X_ field already did). It applies only where its bug can show, which
 // includes code that yaegi already runs correctly (a deferred call whose
 // arguments never change, say); that code stays correct, except for an
 // error printed by a format that is not a constant with a verb such as %d
@@ -95,9 +106,14 @@ type Config struct {
 	//	PrintIface(v any) any            // marks an interface operand of print
 	//	ClearMap(m any)                   // clear of a map, NaN keys included
 	//	Recovered(v any) any              // recover()'s value, run-time errors as Go's
+	//	UnsafeSlice(p, n any) any         // unsafe.Slice; the call asserts []T
+	//	UnsafeSliceData(s any) any        // unsafe.SliceData; the call asserts *T
+	//	UnsafeString(p *byte, n any) string
+	//	UnsafeStringData(s any) *byte
 	//
 	// Without it, print and println are left to yaegi (fmt's %v, on
-	// stdout) and clear of a map deletes key by key.
+	// stdout), clear of a map deletes key by key and the unsafe functions
+	// stay undefined.
 	Runtime string
 
 	// TypeError, if non-nil, receives the errors of the type check the
@@ -304,6 +320,7 @@ type rewriter struct {
 	imports   map[string]string // import path → name in the file
 	funcs     []*ast.FuncType   // enclosing functions, innermost last
 	generated map[ast.Node]bool // func literals and blocks made by the rewriter
+	constRoot ast.Node          // the constant expression apply is within, if any
 
 	changed bool
 	errs    scanner.ErrorList
@@ -479,14 +496,23 @@ func (r *rewriter) apply(root ast.Node) {
 		case *ast.FuncLit:
 			r.funcs = append(r.funcs, n.Type)
 		case ast.Expr:
+			if r.constRoot != nil {
+				break // within a constant expression bigConst let be
+			}
 			if e := r.bigConst(n); e != nil {
 				c.Replace(e)
 				return false
+			}
+			if r.info.Types[n].Value != nil {
+				r.constRoot = n
 			}
 		}
 		return true
 	}
 	post := func(c *astutil.Cursor) bool {
+		if c.Node() == r.constRoot {
+			r.constRoot = nil
+		}
 		switch n := c.Node().(type) {
 		case *ast.FuncDecl:
 			r.funcs = r.funcs[:len(r.funcs)-1]
@@ -499,7 +525,7 @@ func (r *rewriter) apply(root ast.Node) {
 			if n.Value == nil || isBlank(n.Value) {
 				// Over a pointer to an array, only the indices: a range
 				// over its length, which the pointer may be nil for.
-				if x := r.arrayPtrLen(n.X); x != nil {
+				if x := r.arrayLenOf(n.X, !r.hasEffects(n.X)); x != nil {
 					n.X, n.Value = x, nil
 				}
 			}
@@ -543,22 +569,16 @@ func (r *rewriter) apply(root ast.Node) {
 				r.replace(c, s)
 			}
 		case *ast.AssignStmt:
-			r.parallelAssign(c, n)
-			if as, ok := c.Node().(*ast.AssignStmt); ok {
-				r.blankAssign(c, as)
-			}
-			if as, ok := c.Node().(*ast.AssignStmt); ok {
-				r.commaOkAssign(c, as)
-			}
-			if as, ok := c.Node().(*ast.AssignStmt); ok {
-				r.boolStores(as)
-			}
-			if as, ok := c.Node().(*ast.AssignStmt); ok && as.Tok != token.DEFINE {
-				for i, e := range as.Lhs {
-					if t := r.pkgVarTarget(e); t != nil {
-						as.Lhs[i] = t
-					}
+			// Each rewrite sees what the one before left, until the
+			// statement is one of another kind.
+			for _, rewrite := range [...]func(*astutil.Cursor, *ast.AssignStmt){
+				r.parallelAssign, r.blankAssign, r.commaOkAssign, r.assignStores,
+			} {
+				as, ok := c.Node().(*ast.AssignStmt)
+				if !ok {
+					break
 				}
+				rewrite(c, as)
 			}
 		case *ast.IncDecStmt:
 			if t := r.pkgVarTarget(n.X); t != nil {
@@ -576,8 +596,6 @@ func (r *rewriter) apply(root ast.Node) {
 			r.switchTag(n)
 		case *ast.ReturnStmt:
 			r.returnResults(n)
-		case *ast.SendStmt:
-			r.boolStores(n)
 		case *ast.CommClause:
 			r.selectAssign(n)
 		case *ast.BinaryExpr:
@@ -591,29 +609,7 @@ func (r *rewriter) apply(root ast.Node) {
 				c.Replace(e)
 			}
 		case *ast.CallExpr:
-			if e := r.minMax(n); e != nil {
-				c.Replace(e)
-				break
-			}
-			if e := r.recoverCall(n); e != nil {
-				c.Replace(e)
-				break
-			}
-			if e := r.builtinPrint(n); e != nil {
-				c.Replace(e)
-				break
-			}
-			if (r.isBuiltin(n.Fun, "len") || r.isBuiltin(n.Fun, "cap")) && len(n.Args) == 1 {
-				if e := r.arrayPtrLen(n.Args[0]); e != nil {
-					c.Replace(e)
-					break
-				}
-			}
-			if e := r.unsafeCall(n); e != nil {
-				c.Replace(e)
-				break
-			}
-			if e := r.errorsAs(n); e != nil {
+			if e := r.callReplacement(n); e != nil {
 				c.Replace(e)
 				break
 			}
@@ -623,6 +619,19 @@ func (r *rewriter) apply(root ast.Node) {
 		return true
 	}
 	astutil.Apply(root, pre, post)
+}
+
+// callReplacement returns what replaces call, a call of a builtin yaegi
+// lacks or gets wrong (or of errors.As), or nil.
+func (r *rewriter) callReplacement(call *ast.CallExpr) ast.Expr {
+	for _, rewrite := range [...]func(*ast.CallExpr) ast.Expr{
+		r.minMax, r.recoverCall, r.builtinPrint, r.lenCall, r.unsafeCall, r.errorsAs,
+	} {
+		if e := rewrite(call); e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // replace replaces the statement at c by s. A block made by the rewriter is

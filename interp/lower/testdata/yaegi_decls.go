@@ -112,3 +112,10 @@ func init() {
 	p := padded{x: 7}
 	fmt.Println(len(floatLen), len([2e0]string{}), p.x, paddedToo(p).x)
 }
+
+// A rune constant stays a rune.
+const runeFromHuge = huge>>100 + 'a'
+
+func init() {
+	fmt.Printf("%T %v %v\n", runeFromHuge, runeFromHuge, min(huge, 2e30) > 1)
+}

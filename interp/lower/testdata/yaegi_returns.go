@@ -1,5 +1,5 @@
 // Results yaegi v0.16.1 stores wrongly: a receive returned as it is, and a
-// comparison or negation returned, assigned or sent as an interface.
+// comparison or negation returned or assigned as an interface.
 package main
 
 import "fmt"
@@ -42,4 +42,7 @@ func main() {
 	var named flag
 	_, named = m["a"]
 	fmt.Println(named)
+	var w any
+	w, named = m["a"]
+	fmt.Println(w, named)
 }

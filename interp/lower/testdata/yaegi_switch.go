@@ -20,6 +20,13 @@ func kind(v any) string {
 
 var calls int
 
+var tag any
+
+func changeTag(x int) int {
+	tag = 2
+	return x + 5
+}
+
 func next(v any) any {
 	calls++
 	return v
@@ -47,6 +54,17 @@ func main() {
 		fmt.Println("no")
 	case i:
 		fmt.Println("i is true")
+	}
+	// A case that changes the tag's variable does not change what the
+	// switch compares.
+	tag = 1
+	switch x := 0; tag {
+	case changeTag(x):
+		fmt.Println("five")
+	case 2:
+		fmt.Println("two")
+	case 1:
+		fmt.Println("one")
 	}
 	var err error
 	switch err {
