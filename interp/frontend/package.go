@@ -275,11 +275,14 @@ func keys(d ast.Decl) []string {
 }
 
 // FuncKey returns what a func declaration defines: "f" for a func, "T.M"
-// for a method of T, and "" for init, a blank func, or a method whose
-// receiver type has no name.
+// for a method of T, and "" for init, a blank func or method, or a method
+// whose receiver type has no name.
 func FuncKey(d *ast.FuncDecl) string {
+	if d.Name.Name == "_" {
+		return "" // declares nothing, with a receiver or not
+	}
 	if d.Recv == nil || len(d.Recv.List) == 0 {
-		if d.Name.Name == "init" || d.Name.Name == "_" {
+		if d.Name.Name == "init" {
 			return ""
 		}
 		return d.Name.Name

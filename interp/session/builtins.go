@@ -167,15 +167,23 @@ func unsafeSliceData(s any) any {
 // unsafeString is unsafe.String(p, n).
 func unsafeString(p *byte, n any) string { return unsafe.String(p, unsafeLen(n)) }
 
-// unsafeStringData is unsafe.StringData(s); s is a string, of any string
-// type.
-func unsafeStringData(s any) *byte { return unsafe.StringData(reflect.ValueOf(s).String()) }
+// unsafeStringData is unsafe.StringData(s).
+func unsafeStringData(s string) *byte { return unsafe.StringData(s) }
 
 // unsafeLen returns n, an integer of any type, as an int, or -1 (out of
-// range for the runtime's checks) if an int cannot hold it.
+// range for the runtime's checks) if an int cannot hold it. An untyped
+// constant such as 2.0 (an integer to go/types) reaches it as a float64.
 func unsafeLen(n any) int {
 	v := reflect.ValueOf(n)
 	switch {
+	case v.CanFloat():
+		if f := v.Float(); f == math.Trunc(f) && f >= math.MinInt64 && f < math.MaxInt64 {
+			return int(f)
+		}
+	case v.CanComplex():
+		if c := v.Complex(); imag(c) == 0 && real(c) == math.Trunc(real(c)) && real(c) >= math.MinInt64 && real(c) < math.MaxInt64 {
+			return int(real(c))
+		}
 	case v.CanInt():
 		if i := v.Int(); i == int64(int(i)) {
 			return int(i)

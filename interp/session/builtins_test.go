@@ -107,7 +107,7 @@ s[0].x = 30
 fmt.Sprint(pts, len(s), cap(s), unsafe.SliceData(s) == &pts[1])`, result: `"[{1 2} {30 4} {5 6}] 2 2 true"`},
 		{code: `b := []byte("hello")
 var n uint64 = 4
-unsafe.String(unsafe.SliceData(b), n) + unsafe.String(unsafe.StringData("!?"), 1)`, result: `"hell!"`},
+unsafe.String(unsafe.SliceData(b), n) + unsafe.String(unsafe.StringData("!?"), 1.0)`, result: `"hell!"`},
 		{code: `unsafe.Slice((*int)(nil), 0) == nil && unsafe.SliceData([]int(nil)) == nil && unsafe.String(nil, 0) == ""`, result: "true"},
 		{code: `func try(f func()) (msg string) {
 	defer func() { e, _ := recover().(runtime.Error); msg = e.Error() }()

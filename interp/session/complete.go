@@ -53,8 +53,8 @@ func (s *Session) indexDecls(fset *token.FileSet, decls []ast.Decl) (record func
 	for _, d := range decls {
 		switch d := d.(type) {
 		case *ast.FuncDecl:
-			if d.Recv == nil && d.Name.Name == "_" {
-				continue
+			if d.Name.Name == "_" {
+				continue // declares nothing
 			}
 			if d.Recv == nil {
 				sym := &symbol{kind: "func", decl: nodeString(fset, &ast.FuncDecl{Name: d.Name, Type: d.Type}), fn: d.Type, src: nodeString(fset, d)}

@@ -236,5 +236,9 @@ func TestInterfaceResult(t *testing.T) {
 		{code: "type I interface{ M() int }\ntype Q struct{ v int }\nfunc (q Q) M() int { return q.v }"},
 		{code: "var i I = Q{3}\ni", result: "{v:3}"},
 		{code: "[]I{Q{1}, Q{2}}", result: "[{v:1} {v:2}]"},
+		{code: "var k I = &Q{4}\nk", result: "&{v:4}"},
+		{code: "var n I\nn", result: "nil"},
+		{code: "type S string\nfunc (s S) M() int { return len(s) }\nvar st I = S(\"hi\")\nst", result: `"hi"`},
+		{code: "import \"errors\"\ntype Er interface{ error }\nvar x Er = errors.New(\"boom\")\nx", result: "boom"},
 	})
 }

@@ -45,7 +45,11 @@ func (s *Session) members(name string) iter.Seq2[string, string] {
 			if f.Anonymous && f.Type.Kind() == reflect.Interface {
 				continue
 			}
-			if !yield(info.fieldName(f.Name), "field") {
+			name := info.fieldName(f.Name)
+			if name == "_" {
+				continue // cannot be selected
+			}
+			if !yield(name, "field") {
 				return
 			}
 		}
@@ -120,14 +124,14 @@ func (tt *typeTable) lookup(t reflect.Type) *typeInfo { return tt.snapshot()[t] 
 
 // fieldName undoes yaegi's renaming of an unexported field x to Xx.
 func (info *typeInfo) fieldName(name string) string {
+	if n, ok := strings.CutPrefix(name, "X"+lower.BlankField); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+		return "_" // one of several blank fields (lower.BlankField)
+	}
 	if info == nil {
 		return name
 	}
 	if rest, ok := strings.CutPrefix(name, "X"); ok && info.hidden[rest] {
 		return rest
-	}
-	if strings.HasPrefix(name, "X"+lower.BlankField) {
-		return "_"
 	}
 	return name
 }

@@ -259,10 +259,16 @@ func TestBlankNames(t *testing.T) {
 		{code: "var _ = 1\nfunc _() {}"},
 		{code: "type _ int\ntype _[T any] struct{ t T }"},
 		{code: "type _ string\nvar _, _ = 2, 3\n4", result: "4"},
+		{code: "type _ int\ntype T1 struct{ _, _ int; A int }\nfunc (T1) _() {}"},
+		{code: "type _ string\nfunc (T1) _() { println(2) }\nT1{A: 1}", result: "{_:0 _:0 A:1}"},
+		{code: "struct{ _ int; _ string; B int }{B: 2}", result: `{_:0 _: B:2}`},
 	})
 	for name := range ts.index {
 		if name == "_" {
 			t.Errorf("_ is in the completion index: %+v", ts.index[name])
 		}
+	}
+	if sym := ts.index["T1"]; sym == nil || len(sym.methods) != 0 {
+		t.Errorf("T1's methods in the index: %+v, want none", sym)
 	}
 }

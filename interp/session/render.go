@@ -276,6 +276,13 @@ func (s *Session) format(v reflect.Value) string { return s.formatWithin(v, resu
 
 // formatWithin is format within lim.
 func (s *Session) formatWithin(v reflect.Value, lim limits) string {
+	for v.IsValid() {
+		inner, ok := yaegiInterface(v)
+		if !ok {
+			break
+		}
+		v = inner
+	}
 	if !v.IsValid() {
 		return "nil"
 	}
@@ -354,7 +361,7 @@ func (f *formatter) write(v reflect.Value, depth int) {
 			b.WriteString("nil")
 			return
 		}
-		f.write(v.Elem(), depth+1)
+		f.write(v.Elem(), depth) // a holder, not a level of nesting
 	case reflect.Pointer:
 		switch {
 		case v.IsNil():
@@ -367,7 +374,7 @@ func (f *formatter) write(v reflect.Value, depth int) {
 		}
 	case reflect.Struct:
 		if inner, ok := yaegiInterface(v); ok {
-			f.write(inner, depth+1)
+			f.write(inner, depth) // as an interface
 			return
 		}
 		if v.CanInterface() && v.Type().PkgPath() != "" {
@@ -596,15 +603,19 @@ func quietYaegiLog() {
 // formatted as it is shows yaegi's internals).
 func yaegiInterface(v reflect.Value) (reflect.Value, bool) {
 	t := v.Type()
-	if t.PkgPath() != "github.com/traefik/yaegi/interp" || t.Name() != "valueInterface" {
+	if v.Kind() != reflect.Struct || t.Name() != "valueInterface" || t.PkgPath() != "github.com/traefik/yaegi/interp" ||
+		t.NumField() != 2 || t.Field(1).Type != reflect.TypeFor[reflect.Value]() {
 		return reflect.Value{}, false
 	}
-	field, ok := t.FieldByName("value")
-	if !ok || field.Type != reflect.TypeFor[reflect.Value]() {
-		return reflect.Value{}, false
+	// The field is unexported: it is read through its address, in a copy
+	// where v has none.
+	if !v.CanAddr() {
+		if !v.CanInterface() {
+			return reflect.Value{}, false
+		}
+		c := reflect.New(t).Elem()
+		c.Set(v)
+		v = c
 	}
-	// The field is unexported: read it from an addressable copy.
-	c := reflect.New(t).Elem()
-	c.Set(v)
-	return *(*reflect.Value)(unsafe.Pointer(c.FieldByIndex(field.Index).UnsafeAddr())), true
+	return *(*reflect.Value)(unsafe.Pointer(v.Field(1).UnsafeAddr())), true
 }
