@@ -257,12 +257,12 @@ func (r *rewriter) recoverCall(call *ast.CallExpr) ast.Expr {
 // `chuge > 5`, chuge being 1 << 100, is false. A literal it reads right.
 func (r *rewriter) bigConst(e ast.Expr) ast.Expr {
 	switch e.(type) {
-	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.ParenExpr, *ast.Ident:
+	case *ast.BinaryExpr, *ast.UnaryExpr, *ast.ParenExpr, *ast.Ident, *ast.CallExpr:
 	default:
 		return nil
 	}
 	tv, ok := r.info.Types[e]
-	if !ok || tv.Value == nil || tv.Value.Kind() == constant.String || !r.beyondInt64(e) {
+	if !ok || tv.Value == nil || !r.beyondInt64(e) {
 		return nil
 	}
 	var lit ast.Expr
@@ -278,6 +278,9 @@ func (r *rewriter) bigConst(e ast.Expr) ast.Expr {
 		if s[0] == '-' {
 			lit = &ast.UnaryExpr{OpPos: e.Pos(), Op: token.SUB, X: lit}
 		}
+	case constant.String:
+		// string(1 << 100)
+		lit = &ast.BasicLit{ValuePos: e.Pos(), Kind: token.STRING, Value: strconv.Quote(constant.StringVal(v))}
 	case constant.Float:
 		// Only a value a float64 holds exactly, written exactly (in
 		// hexadecimal): a decimal literal converted to float32 could round
@@ -308,7 +311,7 @@ func (r *rewriter) bigConst(e ast.Expr) ast.Expr {
 		case types.UntypedRune:
 			// Adding a zero rune keeps the kind (see constMinMax).
 			lit = binary(lit, token.ADD, &ast.BasicLit{Kind: token.CHAR, Value: `'\x00'`})
-		case types.UntypedInt, types.UntypedBool:
+		case types.UntypedInt, types.UntypedBool, types.UntypedString:
 		default:
 			return nil
 		}
@@ -518,14 +521,16 @@ func (r *rewriter) hasEffects(e ast.Expr) bool {
 // unaddressable value" for `return <-ch`), and converts comparisons and
 // negations returned as an interface to their type (see boxedBool).
 func (r *rewriter) returnResults(n *ast.ReturnStmt) {
+	boolean := false
 	for i, e := range n.Results {
 		if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.ARROW {
 			n.Results[i] = &ast.ParenExpr{Lparen: u.Pos(), X: u, Rparen: u.End() - 1}
 			r.changed = true
 		}
+		boolean = boolean || isBoolOp(e)
 	}
 	ft := r.enclosingFunc()
-	if ft == nil || ft.Results == nil || len(n.Results) == 0 {
+	if !boolean || ft == nil || ft.Results == nil {
 		return
 	}
 	var results []types.Type
@@ -541,6 +546,20 @@ func (r *rewriter) returnResults(n *ast.ReturnStmt) {
 	for i, e := range n.Results {
 		n.Results[i] = r.boxedBool(e, results[i])
 	}
+}
+
+// isBoolOp reports whether e is a comparison or a negation.
+func isBoolOp(e ast.Expr) bool {
+	switch x := e.(type) {
+	case *ast.BinaryExpr:
+		switch x.Op {
+		case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ:
+			return true
+		}
+	case *ast.UnaryExpr:
+		return x.Op == token.NOT
+	}
+	return false
 }
 
 // assignStores rewrites the stores of an assignment yaegi gets wrong: a
@@ -568,21 +587,7 @@ func (r *rewriter) assignStores(_ *astutil.Cursor, n *ast.AssignStmt) {
 // interface goes with SetBool ("reflect: call of reflect.Value.SetBool on interface Value"),
 // and boxes bool(x == y). Any other e is returned as it is.
 func (r *rewriter) boxedBool(e ast.Expr, target types.Type) ast.Expr {
-	if target == nil || !types.IsInterface(target) {
-		return e
-	}
-	switch x := e.(type) {
-	case *ast.BinaryExpr:
-		switch x.Op {
-		case token.EQL, token.NEQ, token.LSS, token.LEQ, token.GTR, token.GEQ:
-		default:
-			return e
-		}
-	case *ast.UnaryExpr:
-		if x.Op != token.NOT {
-			return e
-		}
-	default:
+	if target == nil || !types.IsInterface(target) || !isBoolOp(e) {
 		return e
 	}
 	t := r.typeOf(e)
@@ -726,13 +731,10 @@ func (r *rewriter) switchTag(n *ast.SwitchStmt) {
 // v0.16.1 reads them as a bool ("reflect: call of reflect.Value.Bool on
 // interface Value").
 func (r *rewriter) ifaceCases(n *ast.SwitchStmt) {
-	if !r.universal(n.Pos(), "true") {
-		return
-	}
 	for _, s := range n.Body.List {
 		cc := s.(*ast.CaseClause)
 		for i, e := range cc.List {
-			if t := r.typeOf(e); t != nil && types.IsInterface(t) && !isUntyped(t) {
+			if t := r.typeOf(e); t != nil && types.IsInterface(t) && r.universal(n.Pos(), "true") {
 				cc.List[i] = binary(e, token.EQL, ident("true"))
 				r.changed = true
 			}

@@ -119,3 +119,8 @@ const runeFromHuge = huge>>100 + 'a'
 func init() {
 	fmt.Printf("%T %v %v\n", runeFromHuge, runeFromHuge, min(huge, 2e30) > 1)
 }
+
+// A string converted from an integer beyond int64.
+const replacement = string(rune(1<<100>>90)) + string(1<<100)
+
+func init() { fmt.Printf("%q\n", replacement) }
